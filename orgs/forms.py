@@ -1,0 +1,140 @@
+"""Forms for the organisation pages. Choices are always limited to the request's org."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
+from orgs.selectors import unit_paths
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, paths: dict[int, str] | None = None, **kwargs):
+        self.paths = paths or {}
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Unit) -> str:
+        return self.paths.get(obj.pk, obj.name)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        label = obj.user.full_name or obj.user.email
+        return f"{label} ({obj.user.email})" if obj.user.full_name else label
+
+
+def _unit_field(org: Organization, *, label: str, required: bool = False, empty: str = "—"):
+    paths = unit_paths(org=org)
+    qs = Unit.objects.filter(org=org)
+    field = UnitChoiceField(qs, paths=paths, required=required, label=label, empty_label=empty)
+    # Sort by path so the tree reads naturally in the menu.
+    field.choices = [("", empty)] + sorted(
+        ((pk, path) for pk, path in paths.items()), key=lambda c: c[1].lower()
+    )
+    return field
+
+
+def _person_field(org: Organization, *, label: str, required: bool = False):
+    qs = (
+        Membership.objects.filter(org=org, is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    return PersonChoiceField(qs, required=required, label=label, empty_label="—")
+
+
+class UnitForm(forms.Form):
+    name = forms.CharField(max_length=120)
+
+    def __init__(self, *args, org: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = _unit_field(org, label="Part of", empty="— (top level)")
+        self.fields["lead"] = _person_field(org, label="Lead")
+
+
+class UnitRenameForm(forms.Form):
+    name = forms.CharField(max_length=120)
+
+
+class UnitDeleteForm(forms.Form):
+    def __init__(self, *args, org: Organization, unit: Unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = _unit_field(org, label="Move its people to", empty="— choose a unit")
+        excluded = set(unit.descendants(include_self=True).values_list("pk", flat=True))
+        field.choices = [c for c in field.choices if c[0] not in excluded]
+        field.queryset = field.queryset.exclude(pk__in=excluded)
+        self.fields["move_people_to"] = field
+
+
+class MembershipForm(forms.Form):
+    full_name = forms.CharField(max_length=200, required=False, label="Full name")
+    title = forms.CharField(max_length=120, required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, org: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = _unit_field(org, label="Unit")
+        self.fields["manager"] = _person_field(org, label="Reports to")
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, required=False, label="Full name")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, org: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = _unit_field(org, label="Unit")
+        self.fields["manager"] = _person_field(org, label="Reports to")
+
+
+class OrgSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "timezone", "checkin_cadence"]
+        labels = {"checkin_cadence": "Check-in cadence"}
+        widgets = {"checkin_cadence": forms.RadioSelect}
+
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, label="Time zone")
+    checkin_cadence = forms.ChoiceField(
+        choices=CheckinCadence.choices, widget=forms.RadioSelect, label="Check-in cadence"
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Token name", help_text="e.g. “KPI sync script”")
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=200, label="Full name")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            from orgs.models import User
+
+            try:
+                password_validation.validate_password(
+                    p1, User(email=self.email, full_name=data.get("full_name", ""))
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: email, full_name, unit (a path such as Engineering/Platform), "
+        "manager_email, role (admin, manager or member).",
+    )

@@ -1,0 +1,133 @@
+"""Reads. Every object is loaded through these org-scoped helpers: another
+organisation's object and a missing one give the same 404."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from orgs.models import ApiToken, Invitation, Membership, Organization, Unit, User
+
+
+def memberships_of_user(*, user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("org")
+        .order_by("org__name")
+    )
+
+
+def get_unit(*, org: Organization, pk: int) -> Unit:
+    return get_object_or_404(Unit.objects.select_related("lead__user"), org=org, pk=pk)
+
+
+def get_membership(*, org: Organization, pk: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user", "unit", "manager__user"), org=org, pk=pk
+    )
+
+
+def get_api_token(*, membership: Membership, pk: int) -> ApiToken:
+    return get_object_or_404(ApiToken, org=membership.org_id, membership=membership, pk=pk)
+
+
+def get_usable_invitation(*, org: Organization, raw_token: str) -> Invitation:
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("unit", "manager"),
+        org=org,
+        token_hash=Invitation.hash(raw_token),
+    )
+    return invitation
+
+
+def units_of(*, org: Organization) -> QuerySet[Unit]:
+    return Unit.objects.filter(org=org).order_by("name")
+
+
+def unit_tree(*, org: Organization) -> list[Unit]:
+    """Every unit in depth-first order with depth, lead and active member count: one query."""
+    member_count = (
+        Membership.objects.filter(unit=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        Unit.objects.with_tree_fields()
+        .filter(org=org)
+        .select_related("lead__user")
+        .annotate(
+            member_count=Coalesce(
+                Subquery(member_count, output_field=IntegerField()), Value(0)
+            )
+        )
+        .order_siblings_by("name")
+    )
+
+
+def unit_paths(*, org: Organization) -> dict[int, str]:
+    """Each unit's path such as "Engineering/Platform", from one query."""
+    units = {u.pk: u for u in Unit.objects.filter(org=org).only("pk", "name", "parent_id")}
+    paths: dict[int, str] = {}
+
+    def path(pk: int) -> str:
+        if pk not in paths:
+            unit = units[pk]
+            paths[pk] = unit.name if unit.parent_id is None else f"{path(unit.parent_id)}/{unit.name}"
+        return paths[pk]
+
+    for pk in units:
+        path(pk)
+    return paths
+
+
+def people(
+    *,
+    org: Organization,
+    search: str = "",
+    unit: Unit | None = None,
+    role: str = "",
+    status: str = "active",
+) -> QuerySet[Membership]:
+    qs = Membership.objects.filter(org=org).select_related("user", "unit", "manager__user")
+    if status == "active":
+        qs = qs.filter(is_active=True)
+    elif status == "inactive":
+        qs = qs.filter(is_active=False)
+    if unit is not None:
+        unit_ids = unit.descendants(include_self=True).values("pk")
+        qs = qs.filter(unit__in=unit_ids)
+    if role:
+        qs = qs.filter(role=role)
+    if search:
+        qs = qs.filter(
+            Q(user__full_name__icontains=search)
+            | Q(user__email__icontains=search)
+            | Q(title__icontains=search)
+        )
+    return qs.order_by("user__full_name", "user__email")
+
+
+def manager_chain_ids(*, membership: Membership) -> set[int]:
+    """The ids of everyone above ``membership`` in its reporting line: one recursive query."""
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE chain(id, manager_id, depth) AS (
+            SELECT id, manager_id, 0 FROM {table} WHERE id = %s AND org_id = %s
+            UNION ALL
+            SELECT m.id, m.manager_id, chain.depth + 1
+            FROM {table} m JOIN chain ON m.id = chain.manager_id
+            WHERE m.org_id = %s AND chain.depth < 10000
+        )
+        SELECT id FROM chain
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [membership.pk, membership.org_id, membership.org_id])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def invitations_pending(*, org: Organization) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(org=org, accepted_at__isnull=True).order_by("-created_at")

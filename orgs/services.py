@@ -1,0 +1,266 @@
+"""Writes to the organisation: units, people, invitations, tokens.
+
+Each service validates, writes in one transaction and sends side effects with
+``transaction.on_commit``. Validation failures raise ``ValidationError`` keyed by
+field, shown on forms and returned as 400s by the API.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from orgs.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    Unit,
+    User,
+)
+from orgs.selectors import manager_chain_ids
+
+UNIT_MOVE_INTO_ITSELF = "A unit cannot be moved under itself or one of its own sub-units."
+UNIT_NAME_TAKEN = "There is already a unit with this name here."
+UNIT_REASSIGN_REQUIRED = "This unit has people in it: choose the unit they move to."
+UNIT_REASSIGN_TO_SELF = "People cannot move into the unit being deleted or one of its sub-units."
+REPORTING_CYCLE = "This would make a reporting loop: {name} already reports to this person."
+SELF_MANAGER = "A person cannot be their own manager."
+INACTIVE_MANAGER = "The manager must be an active member of the organisation."
+OTHER_ORG = "Choose from this organisation."
+ALREADY_MEMBER = "{email} is already a member of this organisation."
+INVITATION_USED = "This invitation has already been used or has expired."
+LAST_ADMIN = "The organisation needs at least one active admin."
+
+
+def _same_org(obj, org: Organization, field: str) -> None:
+    if obj is not None and obj.org_id != org.pk:
+        raise ValidationError({field: OTHER_ORG})
+
+
+def _check_unit_name(*, org: Organization, name: str, parent: Unit | None, exclude: int | None):
+    clash = Unit.objects.filter(org=org, parent=parent, name__iexact=name.strip())
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude)
+    if clash.exists():
+        raise ValidationError({"name": UNIT_NAME_TAKEN})
+
+
+@transaction.atomic
+def unit_create(
+    *, org: Organization, name: str, parent: Unit | None = None, lead: Membership | None = None
+) -> Unit:
+    _same_org(parent, org, "parent")
+    _same_org(lead, org, "lead")
+    _check_unit_name(org=org, name=name, parent=parent, exclude=None)
+    return Unit.objects.create(org=org, name=name.strip(), parent=parent, lead=lead)
+
+
+@transaction.atomic
+def unit_update(
+    *, unit: Unit, name: str, parent: Unit | None, lead: Membership | None
+) -> Unit:
+    org = unit.org
+    _same_org(parent, org, "parent")
+    _same_org(lead, org, "lead")
+    if parent is not None and (
+        parent.pk == unit.pk or unit.descendants().filter(pk=parent.pk).exists()
+    ):
+        raise ValidationError({"parent": UNIT_MOVE_INTO_ITSELF})
+    _check_unit_name(org=org, name=name, parent=parent, exclude=unit.pk)
+    unit.name, unit.parent, unit.lead = name.strip(), parent, lead
+    unit.save(update_fields=["name", "parent", "lead"])
+    return unit
+
+
+@transaction.atomic
+def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
+    """Delete a unit; its sub-units move up to its parent and its people to ``move_people_to``."""
+    has_people = Membership.objects.filter(org=unit.org_id, unit=unit).exists()
+    if move_people_to is not None:
+        _same_org(move_people_to, unit.org, "move_people_to")
+        if unit.descendants(include_self=True).filter(pk=move_people_to.pk).exists():
+            raise ValidationError({"move_people_to": UNIT_REASSIGN_TO_SELF})
+    elif has_people:
+        raise ValidationError({"move_people_to": UNIT_REASSIGN_REQUIRED})
+    if has_people:
+        Membership.objects.filter(org=unit.org_id, unit=unit).update(unit=move_people_to)
+    Unit.objects.filter(org=unit.org_id, parent=unit).update(parent=unit.parent_id)
+    unit.delete()
+
+
+def _check_manager(membership: Membership | None, manager: Membership | None, org) -> None:
+    if manager is None:
+        return
+    _same_org(manager, org, "manager")
+    if not manager.is_active:
+        raise ValidationError({"manager": INACTIVE_MANAGER})
+    if membership is None or membership.pk is None:
+        return
+    if manager.pk == membership.pk:
+        raise ValidationError({"manager": SELF_MANAGER})
+    if membership.pk in manager_chain_ids(membership=manager):
+        raise ValidationError(
+            {"manager": REPORTING_CYCLE.format(name=manager.display_name)}
+        )
+
+
+def _check_admin_left(membership: Membership, *, new_role: str, active: bool) -> None:
+    if membership.role != Role.ADMIN or (new_role == Role.ADMIN and active):
+        return
+    others = Membership.objects.filter(
+        org=membership.org_id, role=Role.ADMIN, is_active=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError({"role": LAST_ADMIN})
+
+
+@transaction.atomic
+def membership_update(
+    *,
+    membership: Membership,
+    role: str,
+    title: str,
+    unit: Unit | None,
+    manager: Membership | None,
+    full_name: str | None = None,
+) -> Membership:
+    org = membership.org
+    _same_org(unit, org, "unit")
+    _check_manager(membership, manager, org)
+    _check_admin_left(membership, new_role=role, active=membership.is_active)
+    membership.role, membership.title = role, title.strip()
+    membership.unit, membership.manager = unit, manager
+    membership.save(update_fields=["role", "title", "unit", "manager"])
+    if full_name is not None and full_name.strip() != membership.user.full_name:
+        membership.user.full_name = full_name.strip()
+        membership.user.save(update_fields=["full_name"])
+    return membership
+
+
+@transaction.atomic
+def membership_set_active(*, membership: Membership, active: bool) -> Membership:
+    """Deactivate (or reactivate) a person. Their history stays; their reports
+    move up to their own manager."""
+    if not active:
+        _check_admin_left(membership, new_role=membership.role, active=False)
+        Membership.objects.filter(org=membership.org_id, manager=membership).update(
+            manager=membership.manager_id
+        )
+        Unit.objects.filter(org=membership.org_id, lead=membership).update(lead=None)
+        ApiToken.objects.filter(
+            org=membership.org_id, membership=membership, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    membership.is_active = active
+    membership.save(update_fields=["is_active"])
+    return membership
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    org: Organization,
+    invited_by: Membership,
+    email: str,
+    full_name: str = "",
+    role: str = Role.MEMBER,
+    unit: Unit | None = None,
+    manager: Membership | None = None,
+) -> Invitation:
+    from orgs.tasks import send_invitation_email
+
+    email = User.objects.normalize_email(email).strip().lower()
+    _same_org(unit, org, "unit")
+    _check_manager(None, manager, org)
+    if Membership.objects.filter(org=org, user__email__iexact=email, is_active=True).exists():
+        raise ValidationError({"email": ALREADY_MEMBER.format(email=email)})
+    raw, token_hash = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        org=org,
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        unit=unit,
+        manager=manager,
+        invited_by=invited_by,
+        token_hash=token_hash,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    transaction.on_commit(
+        lambda: send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    user: User | None = None,
+    full_name: str = "",
+    password: str = "",
+) -> Membership:
+    """Accept an invitation: an existing ``user`` joins, or a new account is created."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk, org=invitation.org_id)
+    if not locked.is_usable:
+        raise ValidationError(INVITATION_USED)
+    if user is None:
+        if User.objects.filter(email__iexact=locked.email).exists():
+            raise ValidationError(
+                {"email": "An account with this email exists: log in to accept."}
+            )
+        user = User.objects.create_user(
+            email=locked.email, password=password, full_name=full_name or locked.full_name
+        )
+    membership, created = Membership.objects.get_or_create(
+        org_id=locked.org_id,
+        user=user,
+        defaults={
+            "role": locked.role,
+            "unit": locked.unit,
+            "manager": locked.manager if locked.manager and locked.manager.is_active else None,
+        },
+    )
+    if not created and not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+    locked.accepted_at = timezone.now()
+    locked.accepted_by = membership
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def org_update(
+    *, org: Organization, name: str, timezone_name: str, checkin_cadence: str
+) -> Organization:
+    org.name, org.timezone, org.checkin_cadence = name.strip(), timezone_name, checkin_cadence
+    org.full_clean(exclude=["slug"])
+    org.save(update_fields=["name", "timezone", "checkin_cadence"])
+    return org
+
+
+@transaction.atomic
+def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and only its hash is stored."""
+    raw, token_hash = ApiToken.new_token()
+    token = ApiToken.objects.create(
+        org_id=membership.org_id,
+        membership=membership,
+        name=name.strip() or "API token",
+        prefix=raw[:12],
+        token_hash=token_hash,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
