@@ -21,3 +21,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"]["NAME"] = os.path.join(
         os.environ["CAIRN_VAR_DIR"], "test-cairn.sqlite3"
     )
+elif os.environ.get("CAIRN_TEST_DB_NAME"):
+    # Lets several test runs share one PostgreSQL server side by side.
+    DATABASES["default"]["TEST"]["NAME"] = os.environ["CAIRN_TEST_DB_NAME"]
