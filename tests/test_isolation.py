@@ -1,0 +1,98 @@
+"""Generated from the URL conf: another organisation's objects answer 404.
+
+Every URL under an organisation is requested by the admin of the *other*
+organisation, with every method. A new URL is covered without anyone listing
+it; a new kind of object in a URL must get an entry in OBJECTS.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from orgs.services import api_token_create, invitation_create
+from orgs.tenancy import tenant_context
+
+METHODS = ["get", "post", "put", "patch", "delete"]
+MISSING = {"int": "987654321", "str": "no-such-thing", "slug": "no-such-thing"}
+
+
+def org_patterns() -> list[tuple[str, object]]:
+    """(route, view) for every URL whose route names an organisation."""
+    found = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and "<slug:org_slug>" in route:
+                found.append((route, p.callback))
+
+    walk(get_resolver().url_patterns, "/")
+    return found
+
+
+ORG_PATTERNS = org_patterns()
+
+
+def objects_of(cast, on_commit) -> dict[str, str]:
+    """One object of the cast's first organisation for each kind of URL parameter."""
+    with tenant_context(cast.org.pk), on_commit(execute=True):
+        token, _ = api_token_create(membership=cast.admin, name="script")
+        invitation_create(org=cast.org, invited_by=cast.admin, email="someone@acme.test")
+    from django.core import mail
+
+    link = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body)
+    return {
+        "unit_pk": str(cast.engineering.pk),
+        "membership_pk": str(cast.member.pk),
+        "token_pk": str(token.pk),
+        "token": link.group(1),
+    }
+
+
+def build(route: str, values: dict[str, str]) -> str:
+    def replace(match: re.Match) -> str:
+        converter, name = match.group(1), match.group(2)
+        if name not in values:
+            raise AssertionError(f"No object for URL parameter <{converter}:{name}> in {route}")
+        return values[name]
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: replace(m) if m.group(1) else m.group(0), route)
+
+
+def test_it_finds_the_organisation_urls():
+    routes = [route for route, _ in ORG_PATTERNS]
+    assert "/o/<slug:org_slug>/units/<int:unit_pk>/edit/" in routes
+    assert any(route.startswith("/api/v1/orgs/") for route in routes)
+
+
+@pytest.mark.parametrize("route,view", ORG_PATTERNS, ids=[r for r, _ in ORG_PATTERNS])
+def test_another_organisation_gets_404_for_each_method(
+    cast, client, django_capture_on_commit_callbacks, route, view
+):
+    client.force_login(cast.other_admin.user, backend="django.contrib.auth.backends.ModelBackend")
+    objects = objects_of(cast, django_capture_on_commit_callbacks)
+    foreign = build(route, {"org_slug": cast.org.slug, **objects})
+    if not getattr(view, "tenant_public", False):
+        # Someone outside the organisation: 404, whatever the method.
+        for method in METHODS:
+            response = getattr(client, method)(foreign)
+            assert response.status_code == 404, f"{method.upper()} {foreign}"
+    names = re.findall(r"<(\w+):(\w+)>", route)
+    if len(names) == 1:
+        return
+    # Their own organisation's URL with our objects' ids: exactly as if missing.
+    own = {"org_slug": cast.other_org.slug}
+    smuggled = build(route, {**own, **objects})
+    ids = {name: MISSING[conv] for conv, name in names if name != "org_slug"}
+    missing = build(route, {**own, **ids})
+    for method in METHODS:
+        got = getattr(client, method)(smuggled)
+        expected = getattr(client, method)(missing)
+        assert got.status_code == expected.status_code, f"{method.upper()} {smuggled}"
+        assert got.status_code in (404, 405), f"{method.upper()} {smuggled}: {got.status_code}"
+    assert client.get(smuggled).status_code == 404 or client.post(smuggled).status_code == 404
