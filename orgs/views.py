@@ -53,6 +53,11 @@ def _apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _posted(request: HttpRequest):
+    """The POST data for a bound form (even when empty), or None for an unbound one."""
+    return request.POST if request.method == "POST" else None
+
+
 def _partial(request: HttpRequest, template: str, partial: str) -> str:
     return f"{template}#{partial}" if request.htmx else template
 
@@ -93,7 +98,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 def units(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = None
     if request.membership.is_admin:
-        form = UnitForm(request.POST or None, org=request.org)
+        form = UnitForm(_posted(request), org=request.org)
         if request.method == "POST" and form.is_valid():
             try:
                 unit = services.unit_create(org=request.org, **form.cleaned_data)
@@ -124,7 +129,7 @@ def _unit_with_tree_fields(request: HttpRequest, unit_pk: int) -> Unit:
 @require_http_methods(["GET", "POST"])
 def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse:
     unit = selectors.get_unit(org=request.org, pk=unit_pk)
-    form = UnitRenameForm(request.POST or None, initial={"name": unit.name})
+    form = UnitRenameForm(_posted(request), initial={"name": unit.name})
     if request.method == "POST" and form.is_valid():
         try:
             services.unit_update(
@@ -148,7 +153,7 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
 def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse:
     unit = selectors.get_unit(org=request.org, pk=unit_pk)
     initial = {"name": unit.name, "parent": unit.parent_id, "lead": unit.lead_id}
-    form = UnitForm(request.POST or None, org=request.org, initial=initial)
+    form = UnitForm(_posted(request), org=request.org, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.unit_update(unit=unit, **form.cleaned_data)
@@ -169,7 +174,7 @@ def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
     unit = selectors.get_unit(org=request.org, pk=unit_pk)
     people_count = selectors.people(org=request.org).filter(unit=unit).count()
     child_count = unit.children.count()
-    form = UnitDeleteForm(request.POST or None, org=request.org, unit=unit)
+    form = UnitDeleteForm(_posted(request), org=request.org, unit=unit)
     if request.method == "POST" and form.is_valid():
         try:
             services.unit_delete(unit=unit, move_people_to=form.cleaned_data["move_people_to"])
@@ -229,7 +234,7 @@ def person_edit(request: HttpRequest, org_slug: str, membership_pk: int) -> Http
         "unit": person.unit_id,
         "manager": person.manager_id,
     }
-    form = MembershipForm(request.POST or None, org=request.org, initial=initial)
+    form = MembershipForm(_posted(request), org=request.org, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_update(membership=person, **form.cleaned_data)
@@ -260,7 +265,7 @@ def person_set_active(request: HttpRequest, org_slug: str, membership_pk: int) -
 @admin_required
 @require_http_methods(["GET", "POST"])
 def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = InviteForm(request.POST or None, org=request.org)
+    form = InviteForm(_posted(request), org=request.org)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(
@@ -295,7 +300,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
     form = None
     if user is None and not has_account:
         form = AcceptInvitationForm(
-            request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name}
+            _posted(request), email=invitation.email, initial={"full_name": invitation.full_name}
         )
     if request.method == "POST" and (form is None or form.is_valid()) and not has_account:
         try:
@@ -326,7 +331,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
 @admin_required
 @require_http_methods(["GET", "POST"])
 def org_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = OrgSettingsForm(request.POST or None, instance=request.org)
+    form = OrgSettingsForm(_posted(request), instance=request.org)
     if request.method == "POST" and form.is_valid():
         services.org_update(
             org=request.org,
@@ -342,7 +347,7 @@ def org_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest, org_slug: str) -> HttpResponse:
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(_posted(request))
     new_token = None
     if request.method == "POST" and form.is_valid():
         _, new_token = services.api_token_create(
