@@ -85,22 +85,38 @@ def make_org(slug: str, name: str) -> dict:
     engineering = UnitFactory(org=org, name="Engineering", parent=company)
     platform = UnitFactory(org=org, name="Platform", parent=engineering)
     admin = MembershipFactory(
-        org=org, role=Role.ADMIN, unit=company, user__email=f"admin@{slug}.test",
-        user__full_name=f"Alice Admin ({name})", title="COO",
+        org=org,
+        role=Role.ADMIN,
+        unit=company,
+        user__email=f"admin@{slug}.test",
+        user__full_name=f"Alice Admin ({name})",
+        title="COO",
     )
     manager = MembershipFactory(
-        org=org, role=Role.MANAGER, unit=engineering, manager=admin,
-        user__email=f"manager@{slug}.test", user__full_name=f"Mallory Manager ({name})",
+        org=org,
+        role=Role.MANAGER,
+        unit=engineering,
+        manager=admin,
+        user__email=f"manager@{slug}.test",
+        user__full_name=f"Mallory Manager ({name})",
         title="Head of Engineering",
     )
     member = MembershipFactory(
-        org=org, role=Role.MEMBER, unit=platform, manager=manager,
-        user__email=f"member@{slug}.test", user__full_name=f"Bob Member ({name})",
+        org=org,
+        role=Role.MEMBER,
+        unit=platform,
+        manager=manager,
+        user__email=f"member@{slug}.test",
+        user__full_name=f"Bob Member ({name})",
         title="Engineer",
     )
     member2 = MembershipFactory(
-        org=org, role=Role.MEMBER, unit=platform, manager=manager,
-        user__email=f"member2@{slug}.test", user__full_name=f"Carol Member ({name})",
+        org=org,
+        role=Role.MEMBER,
+        unit=platform,
+        manager=manager,
+        user__email=f"member2@{slug}.test",
+        user__full_name=f"Carol Member ({name})",
         title="Engineer",
     )
     with tenant_context(org.pk):
@@ -114,10 +130,19 @@ def cast(db) -> Cast:
     a = make_org("acme", "Acme")
     b = make_org("globex", "Globex")
     return Cast(
-        org=a["org"], company=a["company"], engineering=a["engineering"], platform=a["platform"],
-        admin=a["admin"], manager=a["manager"], member=a["member"], member2=a["member2"],
-        other_org=b["org"], other_unit=b["engineering"], other_admin=b["admin"],
-        other_manager=b["manager"], other_member=b["member"],
+        org=a["org"],
+        company=a["company"],
+        engineering=a["engineering"],
+        platform=a["platform"],
+        admin=a["admin"],
+        manager=a["manager"],
+        member=a["member"],
+        member2=a["member2"],
+        other_org=b["org"],
+        other_unit=b["engineering"],
+        other_admin=b["admin"],
+        other_manager=b["manager"],
+        other_member=b["member"],
     )
 
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-
-NAV_SECTIONS = {"people": "people", "person": "people", "people": "people", "units": "units", "unit": "units"}
+NAV_SECTIONS = {"people": "people", "person": "people", "units": "units", "unit": "units"}
 
 
 def tenant(request: HttpRequest) -> dict:

@@ -198,6 +198,9 @@ class Invitation(TenantModel):
             models.UniqueConstraint(fields=["org", "token_hash"], name="invitation_unique_token")
         ]
 
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
     @staticmethod
     def new_token() -> tuple[str, str]:
         raw = secrets.token_urlsafe(32)
@@ -229,6 +232,9 @@ class ApiToken(TenantModel):
             models.UniqueConstraint(fields=["org", "token_hash"], name="apitoken_unique_hash")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
     @staticmethod
     def new_token() -> tuple[str, str]:
         raw = "cairn_" + secrets.token_urlsafe(32)
@@ -237,4 +243,3 @@ class ApiToken(TenantModel):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
-

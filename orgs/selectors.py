@@ -60,9 +60,7 @@ def unit_tree(*, org: Organization) -> list[Unit]:
         .filter(org=org)
         .select_related("lead__user")
         .annotate(
-            member_count=Coalesce(
-                Subquery(member_count, output_field=IntegerField()), Value(0)
-            )
+            member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0))
         )
         .order_siblings_by("name")
     )
@@ -76,7 +74,9 @@ def unit_paths(*, org: Organization) -> dict[int, str]:
     def path(pk: int) -> str:
         if pk not in paths:
             unit = units[pk]
-            paths[pk] = unit.name if unit.parent_id is None else f"{path(unit.parent_id)}/{unit.name}"
+            paths[pk] = (
+                unit.name if unit.parent_id is None else f"{path(unit.parent_id)}/{unit.name}"
+            )
         return paths[pk]
 
     for pk in units:

@@ -62,9 +62,7 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_update(
-    *, unit: Unit, name: str, parent: Unit | None, lead: Membership | None
-) -> Unit:
+def unit_update(*, unit: Unit, name: str, parent: Unit | None, lead: Membership | None) -> Unit:
     org = unit.org
     _same_org(parent, org, "parent")
     _same_org(lead, org, "lead")
@@ -105,9 +103,7 @@ def _check_manager(membership: Membership | None, manager: Membership | None, or
     if manager.pk == membership.pk:
         raise ValidationError({"manager": SELF_MANAGER})
     if membership.pk in manager_chain_ids(membership=manager):
-        raise ValidationError(
-            {"manager": REPORTING_CYCLE.format(name=manager.display_name)}
-        )
+        raise ValidationError({"manager": REPORTING_CYCLE.format(name=manager.display_name)})
 
 
 def _check_admin_left(membership: Membership, *, new_role: str, active: bool) -> None:
@@ -211,9 +207,7 @@ def invitation_accept(
         raise ValidationError(INVITATION_USED)
     if user is None:
         if User.objects.filter(email__iexact=locked.email).exists():
-            raise ValidationError(
-                {"email": "An account with this email exists: log in to accept."}
-            )
+            raise ValidationError({"email": "An account with this email exists: log in to accept."})
         user = User.objects.create_user(
             email=locked.email, password=password, full_name=full_name or locked.full_name
         )

@@ -84,9 +84,8 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "reports": list(reports[:20]),
         "people_count": request.org and selectors.people(org=request.org).count(),
         "unit_count": selectors.units_of(org=request.org).count(),
-        "manager": membership.manager and selectors.get_membership(
-            org=request.org, pk=membership.manager_id
-        ),
+        "manager": membership.manager
+        and selectors.get_membership(org=request.org, pk=membership.manager_id),
     }
     return render(request, "orgs/org_home.html", context)
 

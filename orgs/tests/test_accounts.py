@@ -12,7 +12,9 @@ from orgs.models import User
 
 
 def test_it_logs_in_by_email_and_lands_in_the_only_organisation(cast, client):
-    response = client.post(reverse("login"), {"username": "Member@Acme.test", "password": PASSWORD}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": "Member@Acme.test", "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("org_home", args=["acme"])
     assert "Bob Member (Acme)" in response.content.decode()
 

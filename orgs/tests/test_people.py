@@ -24,13 +24,18 @@ def test_it_lists_people_with_search_and_filters(cast, login):
     url = reverse("people", args=[cast.org.slug])
     names = lambda r: [m.user.email for m in r.context["page"].object_list]  # noqa: E731
     assert names(client.get(url)) == [
-        "admin@acme.test", "member@acme.test", "member2@acme.test", "manager@acme.test"
+        "admin@acme.test",
+        "member@acme.test",
+        "member2@acme.test",
+        "manager@acme.test",
     ]
     assert names(client.get(url, {"q": "carol"})) == ["member2@acme.test"]
     assert names(client.get(url, {"role": "manager"})) == ["manager@acme.test"]
     # A unit filter includes its sub-units.
     assert names(client.get(url, {"unit": cast.engineering.pk})) == [
-        "member@acme.test", "member2@acme.test", "manager@acme.test"
+        "member@acme.test",
+        "member2@acme.test",
+        "manager@acme.test",
     ]
     # Another organisation's unit id is ignored, not an error.
     assert len(names(client.get(url, {"unit": cast.other_unit.pk}))) == 4
@@ -46,14 +51,22 @@ def test_it_returns_only_the_results_for_htmx(cast, login):
 
 def test_it_changes_role_unit_and_manager(cast, login):
     response = edit(
-        cast, login(cast.admin), cast.member, role=Role.MANAGER, unit=cast.engineering.pk,
-        manager=cast.admin.pk, title="Staff engineer",
+        cast,
+        login(cast.admin),
+        cast.member,
+        role=Role.MANAGER,
+        unit=cast.engineering.pk,
+        manager=cast.admin.pk,
+        title="Staff engineer",
     )
     assert response.status_code == 302
     with tenant_context(cast.org.pk):
         person = Membership.objects.get(pk=cast.member.pk)
     assert (person.role, person.unit_id, person.manager_id, person.title) == (
-        Role.MANAGER, cast.engineering.pk, cast.admin.pk, "Staff engineer"
+        Role.MANAGER,
+        cast.engineering.pk,
+        cast.admin.pk,
+        "Staff engineer",
     )
 
 

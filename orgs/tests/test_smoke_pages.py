@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-PAGES = ["org_home", "units", "people", "person_invite", "org_settings", "api_tokens", "people_import"]
+PAGES = [
+    "org_home",
+    "units",
+    "people",
+    "person_invite",
+    "org_settings",
+    "api_tokens",
+    "people_import",
+]
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -29,9 +29,7 @@ def count_rows(table: str) -> int:
 
 def test_it_connects_as_a_role_that_owns_nothing_and_cannot_bypass_rls(db):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
         cursor.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
@@ -119,5 +117,7 @@ def test_every_table_with_an_org_column_has_rls_enabled_forced_and_a_policy(db):
         )
         rows = cursor.fetchall()
     assert len(rows) >= 4
-    unprotected = [name for name, enabled, forced, policies in rows if not (enabled and forced and policies)]
+    unprotected = [
+        name for name, enabled, forced, policies in rows if not (enabled and forced and policies)
+    ]
     assert unprotected == []
