@@ -1,4 +1,18 @@
 from __future__ import annotations
 
-# Mounted under /api/v1/orgs/<slug:org_slug>/ (filled by orgs.api)
-urlpatterns: list = []
+from django.urls import path
+
+from orgs import api
+
+# Mounted under /api/v1/orgs/<slug:org_slug>/
+urlpatterns = [
+    path("", api.OrganizationView.as_view(), name="api_org"),
+    path("units/", api.UnitListView.as_view(), name="api_units"),
+    path("units/<int:unit_pk>/", api.UnitDetailView.as_view(), name="api_unit"),
+    path("memberships/", api.MembershipListView.as_view(), name="api_memberships"),
+    path(
+        "memberships/<int:membership_pk>/",
+        api.MembershipDetailView.as_view(),
+        name="api_membership",
+    ),
+]

@@ -1,13 +1,70 @@
-"""CSV import of people and units (being built)."""
+"""CSV import of people and units: upload, preview, apply."""
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
+from orgs import csv_import
+from orgs.forms import CsvImportForm
 from orgs.views import admin_required
+
+TEMPLATE = "orgs/people_import.html"
+
+
+class CsvApplyForm(forms.Form):
+    """The previewed file's text, sent back to be checked again and applied."""
+
+    csv_text = forms.CharField(
+        widget=forms.HiddenInput, strip=False, max_length=csv_import.MAX_FILE_BYTES
+    )
 
 
 @admin_required
+@require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return render(request, "orgs/people_import.html", {})
+    if request.method == "GET":
+        return render(request, TEMPLATE, {"form": CsvImportForm()})
+    if "csv_text" in request.POST:
+        return _apply(request, org_slug)
+    form = CsvImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            text = csv_import.read_upload(form.cleaned_data["file"])
+            plan = csv_import.people_import_plan(org=request.org, text=text)
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return _preview(request, plan, text)
+    return render(request, TEMPLATE, {"form": form}, status=400)
+
+
+def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
+    apply_form = CsvApplyForm(request.POST)
+    context = {"form": CsvImportForm(), "apply_form": apply_form}
+    if not apply_form.is_valid():
+        apply_form.add_error(None, csv_import.NOT_CSV)
+        return render(request, TEMPLATE, context, status=400)
+    text = apply_form.cleaned_data["csv_text"]
+    try:
+        plan = csv_import.people_import_apply(org=request.org, text=text)
+    except csv_import.ImportHasErrors as refused:
+        return _preview(request, refused.plan, text)
+    except ValidationError as error:
+        apply_form.add_error(None, error)
+        return render(request, TEMPLATE, context, status=400)
+    messages.success(request, plan.applied_summary)
+    return redirect("people", org_slug=org_slug)
+
+
+def _preview(request: HttpRequest, plan: csv_import.ImportPlan, text: str) -> HttpResponse:
+    context = {
+        "plan": plan,
+        "apply_form": CsvApplyForm(initial={"csv_text": text}),
+        "form": CsvImportForm(),
+    }
+    return render(request, TEMPLATE, context, status=400 if plan.errors else 200)
