@@ -1,0 +1,353 @@
+"""REST API for the organisation, its units and its people.
+
+Every view runs inside TenantMiddleware: the organisation and the caller's
+membership are resolved and the transaction serves that organisation. Objects
+load through the org-scoped selectors, ids sent in a body resolve within the
+organisation only, and writes go through the services.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from orgs import selectors, services
+from orgs.models import Membership, Organization, Role, Unit
+
+ADMIN_ONLY = "Only admins of this organisation can do this."
+MEMBERSHIP_STATUSES = ["active", "inactive", "all"]
+
+
+def api_validation_error(error: DjangoValidationError) -> ValidationError:
+    """A service's ValidationError as a DRF one: a 400 with errors keyed by field."""
+    if not hasattr(error, "error_dict"):
+        return ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
+    return ValidationError(
+        {
+            api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+            for field, messages in error.message_dict.items()
+        }
+    )
+
+
+class MembersReadAdminsWrite(BasePermission):
+    message = ADMIN_ONLY
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        membership = getattr(view, "membership", None)
+        if membership is None:
+            return False
+        return request.method in SAFE_METHODS or membership.is_admin
+
+
+class OrgAPIView(APIView):
+    """Base view: the request's organisation and membership as ``self.org``/``self.membership``."""
+
+    permission_classes = [IsAuthenticated, MembersReadAdminsWrite]
+    org: Organization | None = None
+    membership: Membership | None = None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        self.org = getattr(request._request, "org", None)
+        self.membership = getattr(request._request, "membership", None)
+        super().initial(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DjangoValidationError):
+            exc = api_validation_error(exc)
+        return super().handle_exception(exc)
+
+    def parse(self, serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
+        """Validate input with ``serializer_class``; a 400 with field errors when invalid."""
+        serializer = serializer_class(data=data, context={"org": self.org}, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+class InOrgField(serializers.PrimaryKeyRelatedField):
+    """An id looked up within the request's organisation only: another organisation's
+    id gets the same answer as one that does not exist."""
+
+    default_error_messages = {"does_not_exist": services.OTHER_ORG}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(pk_field=serializers.IntegerField(), **kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(org=self.context["org"])
+
+
+# --- Organisation -------------------------------------------------------------
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "timezone", "checkin_cadence"]
+        read_only_fields = ["id", "slug"]
+
+
+class OrganizationView(OrgAPIView):
+    """The organisation: its name, time zone and check-in cadence."""
+
+    @extend_schema(
+        operation_id="org_retrieve", tags=["organisation"], responses=OrganizationSerializer
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        return Response(OrganizationSerializer(self.org).data)
+
+    @extend_schema(
+        operation_id="org_update",
+        tags=["organisation"],
+        request=OrganizationSerializer,
+        responses=OrganizationSerializer,
+        description="Admins only.",
+    )
+    def patch(self, request: Request, org_slug: str) -> Response:
+        org = self.org
+        data = self.parse(OrganizationSerializer, request.data, partial=True)
+        services.org_update(
+            org=org,
+            name=data.get("name", org.name),
+            timezone_name=data.get("timezone", org.timezone),
+            checkin_cadence=data.get("checkin_cadence", org.checkin_cadence),
+        )
+        return Response(OrganizationSerializer(org).data)
+
+
+# --- Units --------------------------------------------------------------------
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    depth = serializers.IntegerField(
+        source="tree_depth", read_only=True, help_text="0 for a top-level unit."
+    )
+    path = serializers.CharField(
+        read_only=True, help_text="Unit names from the top, such as “Acme/Engineering”."
+    )
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "parent", "lead", "depth", "path"]
+        read_only_fields = ["id", "name", "parent", "lead"]
+        extra_kwargs = {"lead": {"help_text": "The lead's membership id."}}
+
+
+class UnitInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    parent = InOrgField(
+        queryset=Unit.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The unit this one is part of; null for a top-level unit.",
+    )
+    lead = InOrgField(
+        queryset=Membership.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="The lead's membership id.",
+    )
+
+
+class UnitDeleteSerializer(serializers.Serializer):
+    move_people_to = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
+
+
+def _unit_with_path(unit: Unit) -> Unit:
+    """Set ``tree_depth`` and ``path`` on one unit: two queries."""
+    names = [u.name for u in unit.ancestors(include_self=True)]
+    unit.tree_depth = len(names) - 1
+    unit.path = "/".join(names)
+    return unit
+
+
+class UnitListView(OrgAPIView):
+    """The organisation's units: companies, divisions, departments and teams."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="units_list",
+        tags=["units"],
+        responses=UnitSerializer(many=True),
+        description="Every unit, depth first with siblings by name.",
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = self.pagination_class()
+        units = paginator.paginate_queryset(selectors.unit_tree(org=self.org), request, view=self)
+        paths = selectors.unit_paths(org=self.org)
+        for unit in units:
+            unit.path = paths.get(unit.pk, unit.name)
+        return paginator.get_paginated_response(UnitSerializer(units, many=True).data)
+
+    @extend_schema(
+        operation_id="units_create",
+        tags=["units"],
+        request=UnitInputSerializer,
+        responses={201: UnitSerializer},
+        description="Admins only.",
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = self.parse(UnitInputSerializer, request.data)
+        unit = services.unit_create(org=self.org, **data)
+        return Response(UnitSerializer(_unit_with_path(unit)).data, status=status.HTTP_201_CREATED)
+
+
+class UnitDetailView(OrgAPIView):
+    """One unit."""
+
+    @extend_schema(operation_id="units_retrieve", tags=["units"], responses=UnitSerializer)
+    def get(self, request: Request, org_slug: str, unit_pk: int) -> Response:
+        unit = selectors.get_unit(org=self.org, pk=unit_pk)
+        return Response(UnitSerializer(_unit_with_path(unit)).data)
+
+    @extend_schema(
+        operation_id="units_update",
+        tags=["units"],
+        request=UnitInputSerializer,
+        responses=UnitSerializer,
+        description="Admins only.",
+    )
+    def patch(self, request: Request, org_slug: str, unit_pk: int) -> Response:
+        unit = selectors.get_unit(org=self.org, pk=unit_pk)
+        data = self.parse(UnitInputSerializer, request.data, partial=True)
+        fields = {"name": unit.name, "parent": unit.parent, "lead": unit.lead, **data}
+        services.unit_update(unit=unit, **fields)
+        return Response(UnitSerializer(_unit_with_path(unit)).data)
+
+    @extend_schema(
+        operation_id="units_destroy",
+        tags=["units"],
+        parameters=[
+            OpenApiParameter(
+                "move_people_to",
+                int,
+                description="The unit that receives this unit's people (required when it has "
+                "any); may also be sent as a body field. Sub-units move up to the parent.",
+            )
+        ],
+        responses={204: None},
+        description="Admins only.",
+    )
+    def delete(self, request: Request, org_slug: str, unit_pk: int) -> Response:
+        unit = selectors.get_unit(org=self.org, pk=unit_pk)
+        data = self.parse(UnitDeleteSerializer, request.data or request.query_params)
+        services.unit_delete(unit=unit, move_people_to=data.get("move_people_to"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Memberships --------------------------------------------------------------
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "full_name", "role", "title", "unit", "manager", "is_active"]
+        read_only_fields = ["id", "role", "title", "unit", "manager", "is_active"]
+        extra_kwargs = {"manager": {"help_text": "The manager's membership id."}}
+
+
+class MembershipInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    title = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    unit = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    manager = InOrgField(
+        queryset=Membership.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The manager's membership id.",
+    )
+    is_active = serializers.BooleanField(
+        required=False,
+        help_text="false deactivates: their reports move up to their manager, "
+        "the units they lead lose their lead and their API tokens are revoked.",
+    )
+
+
+class MembershipFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Search name, email, title."
+    )
+    unit = InOrgField(
+        queryset=Unit.objects.all(),
+        required=False,
+        help_text="People in this unit or any of its sub-units.",
+    )
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    status = serializers.ChoiceField(choices=MEMBERSHIP_STATUSES, default="active")
+
+
+class MembershipListView(OrgAPIView):
+    """The people in the organisation."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="memberships_list",
+        tags=["memberships"],
+        parameters=[MembershipFilterSerializer],
+        responses=MembershipSerializer(many=True),
+        description="People by name, then email.",
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        filters = self.parse(MembershipFilterSerializer, request.query_params)
+        people = selectors.people(
+            org=self.org,
+            search=filters.get("q", ""),
+            unit=filters.get("unit"),
+            role=filters.get("role", ""),
+            status=filters["status"],
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(people, request, view=self)
+        return paginator.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+
+class MembershipDetailView(OrgAPIView):
+    """One person in the organisation: role, title, unit and manager."""
+
+    @extend_schema(
+        operation_id="memberships_retrieve", tags=["memberships"], responses=MembershipSerializer
+    )
+    def get(self, request: Request, org_slug: str, membership_pk: int) -> Response:
+        person = selectors.get_membership(org=self.org, pk=membership_pk)
+        return Response(MembershipSerializer(person).data)
+
+    @extend_schema(
+        operation_id="memberships_update",
+        tags=["memberships"],
+        request=MembershipInputSerializer,
+        responses=MembershipSerializer,
+        description="Admins only.",
+    )
+    def patch(self, request: Request, org_slug: str, membership_pk: int) -> Response:
+        person = selectors.get_membership(org=self.org, pk=membership_pk)
+        data = self.parse(MembershipInputSerializer, request.data, partial=True)
+        active = data.pop("is_active", None)
+        # Two services, one request: a refusal by the second undoes the first.
+        with transaction.atomic():
+            if data:
+                fields = {
+                    "role": person.role,
+                    "title": person.title,
+                    "unit": person.unit,
+                    "manager": person.manager,
+                    **data,
+                }
+                services.membership_update(membership=person, **fields)
+            if active is not None and active != person.is_active:
+                services.membership_set_active(membership=person, active=active)
+        return Response(MembershipSerializer(person).data)
