@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "orgs",
+    "goals",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "recompute-progress": {
+        "task": "goals.tasks.recompute_progress",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-expired-invitations": {
         "task": "orgs.tasks.purge_expired_invitations",
         "schedule": 6 * 60 * 60,

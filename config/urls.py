@@ -32,6 +32,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("o/<slug:org_slug>/", include("orgs.urls")),
+    path("o/<slug:org_slug>/", include("goals.urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("orgs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

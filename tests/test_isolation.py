@@ -46,12 +46,42 @@ def objects_of(cast, on_commit) -> dict[str, str]:
     from django.core import mail
 
     link = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body)
+    goal = goal_objects(cast)
     return {
+        "goal_pk": str(goal.pk),
+        "kr_pk": str(goal.key_results.get().pk),
+        "milestone_pk": str(goal.key_results.get().milestones.get().pk),
+        "cycle_pk": str(goal.cycle_id),
         "unit_pk": str(cast.engineering.pk),
         "membership_pk": str(cast.member.pk),
         "token_pk": str(token.pk),
         "token": link.group(1),
     }
+
+
+def goal_objects(cast):
+    """A public cycle, goal, key result and milestone in the first organisation."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from goals import services as goal_services
+    from goals.access import Actor
+    from goals.models import Cycle, GoalStatus, Level
+
+    today = timezone.localdate()
+    with tenant_context(cast.org.pk):
+        cycle = Cycle.objects.create(
+            org=cast.org, name="Q", start=today - timedelta(days=10), end=today + timedelta(days=80)
+        )
+        return goal_services.goal_create(
+            actor=Actor(cast.admin),
+            cycle=cycle,
+            level=Level.ORGANISATION,
+            title="Grow revenue",
+            status=GoalStatus.APPROVED,
+            key_results=[{"title": "Launches", "kind": "milestones", "milestones": ["Beta"]}],
+        )
 
 
 def build(route: str, values: dict[str, str]) -> str:

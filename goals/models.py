@@ -1,0 +1,237 @@
+"""Cycles, goals at every level, key results, check-ins and the goal event log."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from tree_queries.models import TreeNode
+
+from orgs.models import Membership, TenantModel, Unit
+
+
+class Cycle(TenantModel):
+    """A goal period such as "2027 Q1"."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    name = models.CharField(max_length=60)
+    start = models.DateField()
+    end = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNING)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="cycle_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="cycle_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def elapsed(self, today: date | None = None) -> float:
+        """Share of the cycle elapsed on ``today``, 0..1."""
+        today = today or timezone.localdate()
+        total = (self.end - self.start).days
+        done = (today - self.start).days
+        return min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+
+
+class Level(models.TextChoices):
+    ORGANISATION = "org", "Organisation objective"
+    UNIT = "unit", "Unit goal"
+    INDIVIDUAL = "individual", "Individual goal"
+
+
+class GoalStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Active"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Goals in these states count toward their parent's progress.
+COUNTED_STATUSES = (GoalStatus.APPROVED, GoalStatus.COMPLETED)
+
+
+class Confidence(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Everyone in the organisation"
+    PRIVATE = "private", "Owner, their managers and admins"
+
+
+class Goal(TreeNode, TenantModel):
+    """An objective at any level; ``parent`` is the goal it contributes to."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="goals")
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.INDIVIDUAL)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="goals")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="goals"
+    )
+    weight = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    due_date = models.DateField()
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+    manual_progress = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    status = models.CharField(max_length=20, choices=GoalStatus.choices, default=GoalStatus.DRAFT)
+    # Stored roll-up, 0..1; kept equal to a recomputation by goals.rollup.
+    progress = models.FloatField(default=0.0)
+    # What the approver approved (targets, weights, parent), for the re-approval diff.
+    approved_snapshot = models.JSONField(null=True, blank=True)
+    needs_reapproval = models.BooleanField(default=False)
+    last_checkin_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        Membership, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [
+            models.Index(fields=["org", "cycle", "parent"], name="goal_org_cycle_parent"),
+            models.Index(fields=["org", "owner"], name="goal_org_owner"),
+            models.Index(fields=["org", "status"], name="goal_org_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="goal_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def counts(self) -> bool:
+        return self.status in COUNTED_STATUSES
+
+    @property
+    def percent(self) -> int:
+        return round(self.progress * 100)
+
+
+class KeyResult(TenantModel):
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Number"
+        PERCENT = "percent", "Percentage"
+        CURRENCY = "currency", "Currency"
+        BOOLEAN = "boolean", "Done / not done"
+        MILESTONES = "milestones", "Milestones"
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Increase to"
+        DECREASE = "decrease", "Decrease to"
+        STAY_ABOVE = "stay_above", "Stay above"
+        STAY_BELOW = "stay_below", "Stay below"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="key_results")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NUMBER)
+    direction = models.CharField(
+        max_length=20, choices=Direction.choices, default=Direction.INCREASE
+    )
+    start_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
+    target_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("1"))
+    current_value = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("0"))
+    unit_label = models.CharField(max_length=20, blank=True)
+    weight = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
+    owner = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    progress = models.FloatField(default=0.0)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["org", "goal"], name="kr_org_goal")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="kr_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Milestone(TenantModel):
+    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=200)
+    done = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckIn(TenantModel):
+    """A new value for a key result, with confidence and an optional note."""
+
+    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="checkins")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="checkins")
+    author = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["org", "key_result", "created_at"], name="checkin_org_kr_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_result}: {self.value}"
+
+
+class GoalEvent(TenantModel):
+    """Immutable record of a write: who, when, what, before and after."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=40)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["org", "goal", "created_at"], name="event_org_goal_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.goal_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Goal events are immutable")
+        super().save(*args, **kwargs)

@@ -1,0 +1,638 @@
+"""Every write to goals, key results and check-ins.
+
+Each service checks permission and input, writes in one transaction, records an
+immutable GoalEvent (who, when, before/after), updates the progress of the goal
+and all its ancestors (constant number of queries, rows locked in id order),
+and sends notifications with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from goals.access import Actor
+from goals.models import (
+    COUNTED_STATUSES,
+    CheckIn,
+    Cycle,
+    Goal,
+    GoalEvent,
+    GoalStatus,
+    KeyResult,
+    Level,
+    Milestone,
+)
+from goals.rollup import key_result_progress, lock_chain, recompute_chain
+from orgs.models import Membership, Unit
+
+TITLE_REQUIRED = "Give the goal a title."
+CYCLE_OTHER_ORG = "Choose a cycle of this organisation."
+PARENT_OTHER_CYCLE = (
+    "The parent goal belongs to another cycle: a goal contributes to a goal of its own cycle."
+)
+PARENT_LOOP = "This parent would make a loop: a goal cannot contribute to itself or to one of its own sub-goals."
+PARENT_NOT_FOUND = "Choose a goal you can see in this organisation."
+ORG_OBJECTIVE_PARENT = "Organisation objectives are the top of the cascade and have no parent."
+DUE_OUTSIDE_CYCLE = "The due date must fall inside the cycle ({start} – {end})."
+DUE_AFTER_PARENT = "The due date cannot be after the parent goal's due date ({due})."
+WEIGHT_POSITIVE = "The weight must be greater than 0."
+MANUAL_RANGE = "Manual progress must be between 0 and 100."
+UNIT_REQUIRED = "A unit goal needs a unit."
+TARGET_EQUALS_START = "The target must differ from the start value."
+COMMENT_REQUIRED = "Say what should change: a comment is required."
+NOT_ALLOWED = "You are not allowed to do this."
+OWN_GOAL = "Nobody approves their own goal."
+BAD_TRANSITION = "A goal that is {status} cannot be {action}."
+CYCLE_DATES = "The cycle must end after it starts."
+CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
+CASCADE_NOBODY = "Choose at least one unit or person."
+CASCADE_OUT_OF_REACH = "You can cascade only to units you lead and people in your subtree."
+
+GOAL_FIELDS = (
+    "title",
+    "description",
+    "parent_id",
+    "weight",
+    "visibility",
+    "due_date",
+    "manual_progress",
+    "unit_id",
+    "owner_id",
+    "level",
+    "cycle_id",
+)
+# A change to these after approval sends the goal back for re-approval.
+REAPPROVAL_FIELDS = ("parent_id", "weight")
+KR_TARGET_FIELDS = ("start_value", "target_value", "direction", "weight", "kind")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def goal_state(goal: Goal) -> dict:
+    return {name: _jsonable(getattr(goal, name)) for name in GOAL_FIELDS} | {"status": goal.status}
+
+
+def kr_state(kr: KeyResult) -> dict:
+    return {
+        "title": kr.title,
+        "kind": kr.kind,
+        "direction": kr.direction,
+        "start_value": _jsonable(kr.start_value),
+        "target_value": _jsonable(kr.target_value),
+        "current_value": _jsonable(kr.current_value),
+        "weight": _jsonable(kr.weight),
+        "unit_label": kr.unit_label,
+    }
+
+
+def approval_snapshot(goal: Goal) -> dict:
+    """What an approver approves: the parent, the weight and the key results' targets."""
+    return {
+        "parent_id": goal.parent_id,
+        "weight": _jsonable(goal.weight),
+        "key_results": {
+            str(kr.pk): {f: _jsonable(getattr(kr, f)) for f in ("title", *KR_TARGET_FIELDS)}
+            for kr in KeyResult.objects.filter(org=goal.org_id, goal=goal)
+        },
+    }
+
+
+def record(goal: Goal, actor: Actor | None, kind: str, before=None, after=None, comment="") -> None:
+    GoalEvent.objects.create(
+        org_id=goal.org_id,
+        goal=goal,
+        actor=actor.member if actor else None,
+        kind=kind,
+        before=before,
+        after=after,
+        comment=comment,
+    )
+
+
+def _diff(before: dict, after: dict) -> tuple[dict, dict]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def _refresh_chains(org_id: int, goal_ids: list[int | None]) -> None:
+    ids = [pk for pk in goal_ids if pk is not None]
+    if ids:
+        recompute_chain(org_id, ids)
+
+
+# --- Cycles -------------------------------------------------------------------
+
+
+@transaction.atomic
+def cycle_save(
+    *,
+    actor: Actor,
+    cycle: Cycle | None = None,
+    name: str,
+    start: date,
+    end: date,
+    status: str = Cycle.Status.PLANNING,
+) -> Cycle:
+    if not actor.is_admin:
+        raise PermissionDenied(NOT_ALLOWED)
+    if end <= start:
+        raise ValidationError({"end": CYCLE_DATES})
+    org_id = actor.member.org_id
+    clash = Cycle.objects.filter(org=org_id, name__iexact=name.strip())
+    if cycle is not None:
+        clash = clash.exclude(pk=cycle.pk)
+    if clash.exists():
+        raise ValidationError({"name": "There is already a cycle with this name."})
+    cycle = cycle or Cycle(org_id=org_id)
+    cycle.name, cycle.start, cycle.end, cycle.status = name.strip(), start, end, status
+    cycle.save()
+    return cycle
+
+
+# --- Goals --------------------------------------------------------------------
+
+
+def _validate_goal(goal: Goal, *, parent: Goal | None) -> None:
+    errors: dict[str, str] = {}
+    if not goal.title.strip():
+        errors["title"] = TITLE_REQUIRED
+    cycle = goal.cycle
+    if cycle.org_id != goal.org_id:
+        errors["cycle"] = CYCLE_OTHER_ORG
+    if goal.weight is None or goal.weight <= 0:
+        errors["weight"] = WEIGHT_POSITIVE
+    if goal.manual_progress is not None and not (0 <= goal.manual_progress <= 100):
+        errors["manual_progress"] = MANUAL_RANGE
+    if goal.level == Level.UNIT and goal.unit_id is None:
+        errors["unit"] = UNIT_REQUIRED
+    if goal.level == Level.ORGANISATION and parent is not None:
+        errors["parent"] = ORG_OBJECTIVE_PARENT
+    if parent is not None:
+        if parent.org_id != goal.org_id:
+            errors["parent"] = PARENT_NOT_FOUND
+        elif parent.cycle_id != goal.cycle_id:
+            errors["parent"] = PARENT_OTHER_CYCLE
+        elif goal.pk is not None and (
+            parent.pk == goal.pk or Goal.objects.descendants(goal).filter(pk=parent.pk).exists()
+        ):
+            errors["parent"] = PARENT_LOOP
+    if goal.due_date is not None:
+        if not (cycle.start <= goal.due_date <= cycle.end):
+            errors["due_date"] = DUE_OUTSIDE_CYCLE.format(start=cycle.start, end=cycle.end)
+        elif parent is not None and "parent" not in errors and goal.due_date > parent.due_date:
+            errors["due_date"] = DUE_AFTER_PARENT.format(due=parent.due_date)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_kr(kr: KeyResult) -> None:
+    errors = {}
+    if not kr.title.strip():
+        errors["title"] = "Say what the key result measures."
+    if kr.weight is None or kr.weight <= 0:
+        errors["weight"] = WEIGHT_POSITIVE
+    if (
+        kr.kind not in (KeyResult.Kind.BOOLEAN, KeyResult.Kind.MILESTONES)
+        and kr.direction in (KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE)
+        and kr.target_value == kr.start_value
+    ):
+        errors["target_value"] = TARGET_EQUALS_START
+    if errors:
+        raise ValidationError(errors)
+
+
+def _prepare_kr(kr: KeyResult) -> None:
+    if kr.kind == KeyResult.Kind.BOOLEAN:
+        kr.start_value, kr.target_value = Decimal(0), Decimal(1)
+        kr.direction = KeyResult.Direction.INCREASE
+    elif kr.kind == KeyResult.Kind.PERCENT and not kr.unit_label:
+        kr.unit_label = "%"
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    actor: Actor,
+    cycle: Cycle,
+    title: str,
+    owner: Membership | None = None,
+    level: str = Level.INDIVIDUAL,
+    parent: Goal | None = None,
+    unit: Unit | None = None,
+    description: str = "",
+    weight: Decimal = Decimal(1),
+    visibility: str = "public",
+    due_date: date | None = None,
+    manual_progress: Decimal | None = None,
+    key_results: list[dict] | None = None,
+    status: str = GoalStatus.DRAFT,
+) -> Goal:
+    owner = owner or actor.member
+    if not actor.can_create(level=level, owner=owner, unit=unit):
+        raise PermissionDenied(NOT_ALLOWED)
+    if parent is not None and not actor.can_view(parent):
+        raise ValidationError({"parent": PARENT_NOT_FOUND})
+    goal = Goal(
+        org_id=actor.member.org_id,
+        cycle=cycle,
+        title=title.strip(),
+        owner=owner,
+        level=level,
+        parent=parent,
+        unit=unit,
+        description=description,
+        weight=weight,
+        visibility=visibility,
+        due_date=due_date or (parent.due_date if parent else cycle.end),
+        manual_progress=manual_progress,
+        status=GoalStatus.DRAFT,
+        created_by=actor.member,
+    )
+    _validate_goal(goal, parent=parent)
+    for field_name in ("owner", "unit"):
+        related = getattr(goal, field_name)
+        if related is not None and related.org_id != goal.org_id:
+            raise ValidationError({field_name: "Choose from this organisation."})
+    goal.save()
+    for position, data in enumerate(key_results or []):
+        kr_add(actor=actor, goal=goal, position=position, _record=False, **data)
+    record(goal, actor, "created", None, goal_state(goal))
+    if status == GoalStatus.APPROVED:
+        goal_approve(actor=actor, goal=goal)
+    else:
+        _refresh_chains(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
+    """Edit a goal. Changing the parent or weight of an approved goal needs re-approval."""
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
+    before = goal_state(goal)
+    old_parent_id = goal.parent_id
+    parent = changes.pop("parent", goal.parent)
+    if parent is not None and parent.pk != goal.parent_id and not actor.can_view(parent):
+        raise ValidationError({"parent": PARENT_NOT_FOUND})
+    goal.parent = parent
+    for name, value in changes.items():
+        setattr(goal, name, value)
+    _validate_goal(goal, parent=parent)
+    goal.save()
+    before, after = _diff(before, goal_state(goal))
+    if not after:
+        return goal
+    if goal.status == GoalStatus.APPROVED and any(k in after for k in REAPPROVAL_FIELDS):
+        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
+        goal.needs_reapproval = True
+    record(goal, actor, "edited", before, after)
+    if parent is not None:
+        lock_chain(goal.org_id, [parent.pk])
+    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
+    goal.refresh_from_db()
+    return goal
+
+
+def _transition(goal: Goal, allowed: tuple[str, ...], action: str) -> None:
+    if goal.status not in allowed:
+        raise ValidationError(
+            BAD_TRANSITION.format(status=goal.get_status_display().lower(), action=action)
+        )
+
+
+@transaction.atomic
+def goal_submit(*, actor: Actor, goal: Goal) -> Goal:
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    _transition(goal, (GoalStatus.DRAFT, GoalStatus.CHANGES_REQUESTED), "submitted")
+    return _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
+
+
+@transaction.atomic
+def goal_approve(*, actor: Actor, goal: Goal) -> Goal:
+    if goal.owner_id == actor.member.pk and not (
+        goal.level == Level.ORGANISATION and actor.is_admin
+    ):
+        raise PermissionDenied(OWN_GOAL)
+    if goal.owner_id != actor.member.pk and not actor.can_approve(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    if not (goal.status == GoalStatus.APPROVED and goal.needs_reapproval):
+        _transition(
+            goal, (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED), "approved"
+        )
+    lock_chain(goal.org_id, [goal.pk])
+    before = {"status": goal.status, "snapshot": goal.approved_snapshot}
+    goal.status = GoalStatus.APPROVED
+    goal.needs_reapproval = False
+    goal.approved_snapshot = approval_snapshot(goal)
+    goal.save(update_fields=["status", "needs_reapproval", "approved_snapshot", "updated_at"])
+    record(
+        goal, actor, "approved", before, {"status": goal.status, "snapshot": goal.approved_snapshot}
+    )
+    _refresh_chains(goal.org_id, [goal.pk])
+    _notify(goal, "approved")
+    return goal
+
+
+@transaction.atomic
+def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
+    if goal.owner_id == actor.member.pk or not actor.can_approve(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    if not comment.strip():
+        raise ValidationError({"comment": COMMENT_REQUIRED})
+    if not (goal.status == GoalStatus.APPROVED and goal.needs_reapproval):
+        _transition(goal, (GoalStatus.SUBMITTED,), "sent back")
+    goal = _set_status(actor, goal, GoalStatus.CHANGES_REQUESTED, "changes_requested", comment)
+    _notify(goal, "changes_requested")
+    return goal
+
+
+@transaction.atomic
+def goal_complete(*, actor: Actor, goal: Goal) -> Goal:
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    _transition(goal, (GoalStatus.APPROVED,), "completed")
+    return _set_status(actor, goal, GoalStatus.COMPLETED, "completed")
+
+
+@transaction.atomic
+def goal_cancel(*, actor: Actor, goal: Goal, comment: str = "") -> Goal:
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    _transition(
+        goal,
+        (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED, GoalStatus.APPROVED),
+        "cancelled",
+    )
+    return _set_status(actor, goal, GoalStatus.CANCELLED, "cancelled", comment)
+
+
+def _set_status(actor: Actor, goal: Goal, status: str, kind: str, comment: str = "") -> Goal:
+    lock_chain(goal.org_id, [goal.pk])
+    before = {"status": goal.status}
+    goal.status = status
+    if status != GoalStatus.APPROVED:
+        goal.needs_reapproval = False
+    goal.save(update_fields=["status", "needs_reapproval", "updated_at"])
+    record(goal, actor, kind, before, {"status": status}, comment)
+    _refresh_chains(goal.org_id, [goal.pk])
+    return goal
+
+
+# --- Key results and check-ins -----------------------------------------------------
+
+
+def kr_add(
+    *,
+    actor: Actor,
+    goal: Goal,
+    title: str,
+    kind: str = KeyResult.Kind.NUMBER,
+    direction: str = KeyResult.Direction.INCREASE,
+    start_value: Decimal = Decimal(0),
+    target_value: Decimal = Decimal(1),
+    current_value: Decimal | None = None,
+    unit_label: str = "",
+    weight: Decimal = Decimal(1),
+    owner: Membership | None = None,
+    milestones: list[str] | None = None,
+    position: int | None = None,
+    _record: bool = True,
+) -> KeyResult:
+    if _record and not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    kr = KeyResult(
+        org_id=goal.org_id,
+        goal=goal,
+        title=title.strip(),
+        kind=kind,
+        direction=direction,
+        start_value=start_value,
+        target_value=target_value,
+        current_value=start_value if current_value is None else current_value,
+        unit_label=unit_label,
+        weight=weight,
+        owner=owner,
+        position=position if position is not None else goal.key_results.count(),
+    )
+    _prepare_kr(kr)
+    _validate_kr(kr)
+    kr.save()
+    Milestone.objects.bulk_create(
+        Milestone(org_id=goal.org_id, key_result=kr, title=t.strip(), position=i)
+        for i, t in enumerate(milestones or [])
+        if t.strip()
+    )
+    kr.progress = key_result_progress(kr)
+    kr.save(update_fields=["progress"])
+    if _record:
+        with transaction.atomic():
+            lock_chain(goal.org_id, [goal.pk])
+            record(goal, actor, "key_result_added", None, kr_state(kr))
+            _mark_reapproval(goal)
+            _refresh_chains(goal.org_id, [goal.pk])
+    return kr
+
+
+def _mark_reapproval(goal: Goal) -> None:
+    if goal.status == GoalStatus.APPROVED:
+        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
+        goal.needs_reapproval = True
+
+
+@transaction.atomic
+def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
+    goal = key_result.goal
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    lock_chain(goal.org_id, [goal.pk])
+    kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
+    before = kr_state(kr)
+    for name, value in changes.items():
+        setattr(kr, name, value)
+    _prepare_kr(kr)
+    _validate_kr(kr)
+    kr.progress = key_result_progress(kr)
+    kr.save()
+    before, after = _diff(before, kr_state(kr))
+    if after:
+        record(goal, actor, "key_result_edited", before | {"key_result": kr.pk}, after)
+        if any(k in after for k in KR_TARGET_FIELDS):
+            _mark_reapproval(goal)
+        _refresh_chains(goal.org_id, [goal.pk])
+    return kr
+
+
+@transaction.atomic
+def kr_delete(*, actor: Actor, key_result: KeyResult) -> None:
+    goal = key_result.goal
+    if not actor.can_edit(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    lock_chain(goal.org_id, [goal.pk])
+    record(goal, actor, "key_result_removed", kr_state(key_result), None)
+    key_result.delete()
+    _mark_reapproval(goal)
+    _refresh_chains(goal.org_id, [goal.pk])
+
+
+@transaction.atomic
+def checkin_create(
+    *, actor: Actor, key_result: KeyResult, value: Decimal, confidence: str = "", note: str = ""
+) -> CheckIn:
+    """Record a new value; the key result, its goal and all ancestors update together."""
+    goal = key_result.goal
+    if not actor.can_check_in(goal):
+        if goal.status != GoalStatus.APPROVED:
+            raise ValidationError(CHECKIN_NOT_ACTIVE)
+        raise PermissionDenied(NOT_ALLOWED)
+    lock_chain(goal.org_id, [goal.pk])
+    kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
+    if kr.kind == KeyResult.Kind.BOOLEAN and value not in (0, 1):
+        raise ValidationError({"value": "Enter 1 for done or 0 for not done."})
+    before = {"key_result": kr.pk, "value": _jsonable(kr.current_value), "progress": kr.progress}
+    kr.current_value = value
+    kr.progress = key_result_progress(kr)
+    kr.save(update_fields=["current_value", "progress"])
+    now = timezone.now()
+    checkin = CheckIn.objects.create(
+        org_id=goal.org_id,
+        key_result=kr,
+        goal=goal,
+        author=actor.member,
+        value=value,
+        confidence=confidence,
+        note=note.strip(),
+        created_at=now,
+    )
+    updates: dict[str, Any] = {"last_checkin_at": now}
+    if confidence:
+        updates["confidence"] = confidence
+    Goal.objects.filter(pk=goal.pk, org=goal.org_id).update(**updates)
+    record(
+        goal,
+        actor,
+        "checked_in",
+        before,
+        {
+            "key_result": kr.pk,
+            "value": _jsonable(value),
+            "progress": kr.progress,
+            "confidence": confidence,
+        },
+        note.strip(),
+    )
+    recompute_chain(goal.org_id, [goal.pk])
+    return checkin
+
+
+@transaction.atomic
+def milestone_set_done(*, actor: Actor, milestone: Milestone, done: bool) -> Milestone:
+    kr = milestone.key_result
+    goal = kr.goal
+    if not actor.can_check_in(goal):
+        raise PermissionDenied(NOT_ALLOWED)
+    lock_chain(goal.org_id, [goal.pk])
+    milestone.done = done
+    milestone.save(update_fields=["done"])
+    kr.progress = key_result_progress(kr)
+    done_count = kr.milestones.filter(done=True).count()
+    kr.current_value = Decimal(done_count)
+    kr.save(update_fields=["progress", "current_value"])
+    Goal.objects.filter(pk=goal.pk).update(last_checkin_at=timezone.now())
+    record(
+        goal,
+        actor,
+        "milestone_done" if done else "milestone_reopened",
+        None,
+        {"key_result": kr.pk, "milestone": milestone.title},
+    )
+    recompute_chain(goal.org_id, [goal.pk])
+    return milestone
+
+
+# --- Cascade ------------------------------------------------------------------
+
+
+@transaction.atomic
+def goal_cascade(
+    *,
+    actor: Actor,
+    source: Goal,
+    units: list[Unit] = (),
+    people: list[Membership] = (),
+    approve: bool = False,
+) -> list[Goal]:
+    """Create linked child drafts for units the actor leads and people in their subtree."""
+    if not units and not people:
+        raise ValidationError(CASCADE_NOBODY)
+    if not actor.can_view(source):
+        raise PermissionDenied(NOT_ALLOWED)
+    created = []
+    for unit in units:
+        if not (actor.is_admin or unit.pk in actor.led_units):
+            raise ValidationError({"units": CASCADE_OUT_OF_REACH})
+        owner = unit.lead if unit.lead_id and unit.lead.is_active else actor.member
+        created.append(_cascade_one(actor, source, owner=owner, unit=unit, level=Level.UNIT))
+    for person in people:
+        if not (actor.is_admin or actor.manages(person.pk)):
+            raise ValidationError({"people": CASCADE_OUT_OF_REACH})
+        goal = _cascade_one(actor, source, owner=person, unit=person.unit, level=Level.INDIVIDUAL)
+        if approve and person.manager_id == actor.member.pk:
+            goal_approve(actor=actor, goal=goal)
+            goal.refresh_from_db()
+        created.append(goal)
+    for goal in created:
+        if goal.status == GoalStatus.DRAFT:
+            _notify(goal, "cascaded")
+    return created
+
+
+def _cascade_one(
+    actor: Actor, source: Goal, *, owner: Membership, unit: Unit | None, level: str
+) -> Goal:
+    goal = Goal(
+        org_id=source.org_id,
+        cycle=source.cycle,
+        level=level,
+        title=source.title,
+        description=f"Contributes to “{source.title}”.",
+        owner=owner,
+        unit=unit if level == Level.UNIT else owner.unit,
+        parent=source,
+        weight=Decimal(1),
+        visibility=source.visibility,
+        due_date=source.due_date,
+        created_by=actor.member,
+    )
+    _validate_goal(goal, parent=source)
+    goal.save()
+    record(goal, actor, "cascaded", None, goal_state(goal) | {"from": source.pk})
+    return goal
+
+
+def _notify(goal: Goal, kind: str) -> None:
+    from goals.tasks import notify_goal_owner
+
+    org_id, goal_id = goal.org_id, goal.pk
+    transaction.on_commit(
+        lambda: notify_goal_owner.delay(org_id=org_id, goal_id=goal_id, kind=kind)
+    )
+
+
+def counted(goal: Goal) -> bool:
+    return goal.status in COUNTED_STATUSES
