@@ -1,0 +1,66 @@
+"""On track / at risk / off track, and stale: computed when read, never stored.
+
+Expected progress is the share of the cycle elapsed. A goal is on track when its
+progress is at most 10 points behind that and its latest confidence is not low;
+at risk when at most 25 points behind (or on pace with low confidence); off track
+otherwise. It is stale when nobody checked in within the organisation's cadence
+(counted from approval when there was never a check-in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from goals.models import Confidence, Goal, GoalStatus
+
+CADENCE_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 31}
+ON_TRACK_GAP = 0.10
+AT_RISK_GAP = 0.25
+
+
+@dataclass(frozen=True)
+class Health:
+    code: str  # on_track, at_risk, off_track, done, not_started, cancelled
+    label: str
+    expected: float
+    stale: bool
+
+    @property
+    def expected_percent(self) -> int:
+        return round(self.expected * 100)
+
+
+def health(
+    goal: Goal, *, cycle_start: date, cycle_end: date, cadence: str, today: date | None = None,
+    now: datetime | None = None,
+) -> Health:
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    total = (cycle_end - cycle_start).days
+    expected = min(max((today - cycle_start).days / total, 0.0), 1.0) if total > 0 else 1.0
+    if goal.status == GoalStatus.COMPLETED:
+        return Health("done", "Completed", expected, False)
+    if goal.status == GoalStatus.CANCELLED:
+        return Health("cancelled", "Cancelled", expected, False)
+    if goal.status != GoalStatus.APPROVED:
+        return Health("not_started", "Not active yet", expected, False)
+    gap = expected - goal.progress
+    low = goal.confidence == Confidence.LOW
+    if gap <= ON_TRACK_GAP and not low:
+        code, label = "on_track", "On track"
+    elif gap <= AT_RISK_GAP:
+        code, label = "at_risk", "At risk"
+    else:
+        code, label = "off_track", "Off track"
+    since = goal.last_checkin_at or goal.updated_at
+    stale = since is not None and now - since > timedelta(days=CADENCE_DAYS.get(cadence, 7))
+    return Health(code, label, expected, stale)
+
+
+def health_for(goal: Goal, org) -> Health:
+    """Health of a goal whose cycle is loaded (select_related("cycle"))."""
+    return health(goal, cycle_start=goal.cycle.start, cycle_end=goal.cycle.end,
+                  cadence=org.checkin_cadence)
