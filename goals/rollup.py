@@ -117,6 +117,11 @@ def _ancestor_rows(org_id: int, goal_ids: list[int]) -> list[tuple[int, int | No
         return cursor.fetchall()
 
 
+def ancestor_ids(org_id: int, goal_id: int) -> set[int]:
+    """The goal and every goal above it (one upward recursive query)."""
+    return {row[0] for row in _ancestor_rows(org_id, [goal_id])}
+
+
 def lock_chain(org_id: int, goal_ids: list[int]) -> list[int]:
     """Lock the goals and their ancestors (in id order, so no deadlock); return their ids."""
     rows = _ancestor_rows(org_id, goal_ids)

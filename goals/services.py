@@ -28,7 +28,7 @@ from goals.models import (
     Level,
     Milestone,
 )
-from goals.rollup import key_result_progress, lock_chain, recompute_chain
+from goals.rollup import ancestor_ids, key_result_progress, lock_chain, recompute_chain
 from orgs.models import Membership, Unit
 
 TITLE_REQUIRED = "Give the goal a title."
@@ -184,9 +184,7 @@ def _validate_goal(goal: Goal, *, parent: Goal | None) -> None:
             errors["parent"] = PARENT_NOT_FOUND
         elif parent.cycle_id != goal.cycle_id:
             errors["parent"] = PARENT_OTHER_CYCLE
-        elif goal.pk is not None and (
-            parent.pk == goal.pk or Goal.objects.descendants(goal).filter(pk=parent.pk).exists()
-        ):
+        elif goal.pk is not None and (goal.pk in ancestor_ids(goal.org_id, parent.pk)):
             errors["parent"] = PARENT_LOOP
     if goal.due_date is not None:
         if not (cycle.start <= goal.due_date <= cycle.end):

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
-from orgs.selectors import unit_paths
+from orgs.selectors import unit_paths, unit_subtree
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -35,12 +35,13 @@ def _unit_field(org: Organization, *, label: str, required: bool = False, empty:
     return field
 
 
-def _person_field(org: Organization, *, label: str, required: bool = False):
-    qs = (
-        Membership.objects.filter(org=org, is_active=True)
-        .select_related("user")
-        .order_by("user__full_name", "user__email")
-    )
+def _person_field(
+    org: Organization, *, label: str, required: bool = False, roles: tuple[str, ...] = ()
+):
+    qs = Membership.objects.filter(org=org, is_active=True)
+    if roles:
+        qs = qs.filter(role__in=roles)
+    qs = qs.select_related("user").order_by("user__full_name", "user__email")
     return PersonChoiceField(qs, required=required, label=label, empty_label="—")
 
 
@@ -50,7 +51,8 @@ class UnitForm(forms.Form):
     def __init__(self, *args, org: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"] = _unit_field(org, label="Part of", empty="— (top level)")
-        self.fields["lead"] = _person_field(org, label="Lead")
+        # Leads are managers or admins: this keeps the menu short in large organisations.
+        self.fields["lead"] = _person_field(org, label="Lead", roles=(Role.MANAGER, Role.ADMIN))
 
 
 class UnitRenameForm(forms.Form):
@@ -61,7 +63,7 @@ class UnitDeleteForm(forms.Form):
     def __init__(self, *args, org: Organization, unit: Unit, **kwargs):
         super().__init__(*args, **kwargs)
         field = _unit_field(org, label="Move its people to", empty="— choose a unit")
-        excluded = set(unit.descendants(include_self=True).values_list("pk", flat=True))
+        excluded = set(unit_subtree(unit).values_list("pk", flat=True))
         field.choices = [c for c in field.choices if c[0] not in excluded]
         field.queryset = field.queryset.exclude(pk__in=excluded)
         self.fields["move_people_to"] = field

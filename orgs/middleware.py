@@ -84,7 +84,7 @@ class TenantMiddleware:
             if request.user.is_authenticated:
                 set_current_user(request.user.pk)
                 request.membership = (
-                    Membership.objects.select_related("user", "unit")
+                    Membership.objects.select_related("user", "unit", "manager__user")
                     .filter(org=org, user=request.user, is_active=True)
                     .first()
                 )

@@ -57,12 +57,22 @@ def unit_tree(*, org: Organization) -> list[Unit]:
     )
     return list(
         Unit.objects.with_tree_fields()
+        .tree_filter(org=org)
         .filter(org=org)
         .select_related("lead__user")
         .annotate(
             member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0))
         )
         .order_siblings_by("name")
+    )
+
+
+def unit_subtree(unit: Unit) -> QuerySet[Unit]:
+    """The unit and every unit below it; the recursive query stays inside its organisation."""
+    return (
+        Unit.objects.with_tree_fields()
+        .tree_filter(org=unit.org_id)
+        .filter(org=unit.org_id, tree_path__contains=unit.pk)
     )
 
 
@@ -98,7 +108,7 @@ def people(
     elif status == "inactive":
         qs = qs.filter(is_active=False)
     if unit is not None:
-        unit_ids = unit.descendants(include_self=True).values("pk")
+        unit_ids = unit_subtree(unit).values("pk")
         qs = qs.filter(unit__in=unit_ids)
     if role:
         qs = qs.filter(role=role)

@@ -23,7 +23,7 @@ from orgs.models import (
     Unit,
     User,
 )
-from orgs.selectors import manager_chain_ids
+from orgs.selectors import manager_chain_ids, unit_subtree
 
 UNIT_MOVE_INTO_ITSELF = "A unit cannot be moved under itself or one of its own sub-units."
 UNIT_NAME_TAKEN = "There is already a unit with this name here."
@@ -67,7 +67,7 @@ def unit_update(*, unit: Unit, name: str, parent: Unit | None, lead: Membership 
     _same_org(parent, org, "parent")
     _same_org(lead, org, "lead")
     if parent is not None and (
-        parent.pk == unit.pk or unit.descendants().filter(pk=parent.pk).exists()
+        parent.pk == unit.pk or unit_subtree(unit).filter(pk=parent.pk).exists()
     ):
         raise ValidationError({"parent": UNIT_MOVE_INTO_ITSELF})
     _check_unit_name(org=org, name=name, parent=parent, exclude=unit.pk)
@@ -82,7 +82,7 @@ def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
     has_people = Membership.objects.filter(org=unit.org_id, unit=unit).exists()
     if move_people_to is not None:
         _same_org(move_people_to, unit.org, "move_people_to")
-        if unit.descendants(include_self=True).filter(pk=move_people_to.pk).exists():
+        if unit_subtree(unit).filter(pk=move_people_to.pk).exists():
             raise ValidationError({"move_people_to": UNIT_REASSIGN_TO_SELF})
     elif has_people:
         raise ValidationError({"move_people_to": UNIT_REASSIGN_REQUIRED})

@@ -82,10 +82,9 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
     context = {
         "reports": list(reports[:20]),
-        "people_count": request.org and selectors.people(org=request.org).count(),
+        "people_count": selectors.people(org=request.org).count(),
         "unit_count": selectors.units_of(org=request.org).count(),
-        "manager": membership.manager
-        and selectors.get_membership(org=request.org, pk=membership.manager_id),
+        "manager": membership.manager,
     }
     return render(request, "orgs/org_home.html", context)
 

@@ -140,10 +140,9 @@ def test_it_shows_a_managers_home_in_a_fixed_number_of_queries(
     cast, size, login, django_assert_num_queries
 ):
     client = login(cast.manager)
-    # their manager (loaded twice: the lazy ``membership.manager`` the view tests,
-    # then ``get_membership``), the reports (first 20), the people count, the unit
-    # count, the organisation switcher
-    with django_assert_num_queries(request_queries() + 6):
+    # the reports (first 20), the people count, the unit count, the organisation
+    # switcher; their manager comes with the membership the middleware loads
+    with django_assert_num_queries(request_queries() + 4):
         response = client.get(reverse("org_home", args=[cast.org.slug]))
     assert response.status_code == 200
     assert len(response.context["reports"]) == 20

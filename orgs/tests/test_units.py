@@ -23,12 +23,12 @@ def test_it_shows_the_tree_with_leads_and_member_counts(cast, login):
 def test_it_lets_an_admin_create_a_nested_unit(cast, login):
     client = login(cast.admin)
     response = client.post(
-        units_url(cast), {"name": "Data", "parent": cast.engineering.pk, "lead": cast.member.pk}
+        units_url(cast), {"name": "Data", "parent": cast.engineering.pk, "lead": cast.manager.pk}
     )
     assert response.status_code == 302
     with tenant_context(cast.org.pk):
         unit = Unit.objects.get(org=cast.org, name="Data")
-    assert (unit.parent_id, unit.lead_id) == (cast.engineering.pk, cast.member.pk)
+    assert (unit.parent_id, unit.lead_id) == (cast.engineering.pk, cast.manager.pk)
 
 
 def test_it_refuses_a_duplicate_name_under_the_same_parent(cast, login):
