@@ -8,8 +8,49 @@ document.addEventListener("click", (event) => {
     button.textContent = "Copied";
   }
 });
+
 // Confirm destructive actions marked with data-confirm.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// htmx leaves the page as it was when a request fails (a 403, a 500, no
+// network): say so instead of doing nothing.
+function showRequestError(text) {
+  const main = document.getElementById("main");
+  if (!main) return;
+  let box = document.getElementById("request-error");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "request-error";
+    box.className = "messages";
+    box.setAttribute("role", "alert");
+    main.prepend(box);
+  }
+  const message = document.createElement("p");
+  message.className = "message message-error";
+  const label = document.createElement("strong");
+  label.textContent = "Error:";
+  message.append(label, " ", text);
+  box.replaceChildren(message);
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr ? event.detail.xhr.status : 0;
+  showRequestError(
+    status === 403
+      ? "You are not allowed to do this."
+      : "The change could not be saved (error " + status + "). Reload the page and try again."
+  );
+});
+
+document.addEventListener("htmx:sendError", () => {
+  showRequestError("The server could not be reached. Check your connection and try again.");
+});
+
+// A successful swap clears an earlier request error.
+document.addEventListener("htmx:afterSwap", () => {
+  const box = document.getElementById("request-error");
+  if (box) box.remove();
 });

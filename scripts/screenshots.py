@@ -1,0 +1,206 @@
+"""Take full-page screenshots of Cairn's pages at a desktop and a phone width.
+
+It starts nothing: point it at a running server whose organisation has data
+(units, people) and an admin account, for example
+
+    .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8010 \
+        --email admin@acme.test --password cairn-demo --org acme
+
+PNG files land in --out (default var/screenshots), named <width>-<page>.png.
+Chromium is Debian's (/usr/bin/chromium); no browser is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = (1280, 390)
+
+
+def _first_href(page: Page, selector: str) -> str:
+    href = page.locator(selector).first.get_attribute("href")
+    if not href:
+        raise RuntimeError(f"no link matches {selector!r} on {page.url}")
+    return href
+
+
+def _units_page(page: Page, base: str, org: str) -> None:
+    page.goto(f"{base}/o/{org}/units/")
+
+
+def _unit_rename(page: Page, base: str, org: str) -> None:
+    """Open the inline rename form in the unit tree (an htmx swap, no page load)."""
+    _units_page(page, base, org)
+    page.locator("table.unit-tree a", has_text="Rename").nth(1).click()
+    page.locator("tr.editing input[name=name]").wait_for()
+
+
+def _unit_rename_page(page: Page, base: str, org: str) -> None:
+    """The rename form as its own page, for browsers without JavaScript."""
+    _units_page(page, base, org)
+    page.goto(base + _first_href(page, "table.unit-tree a[href$='/rename/']"))
+
+
+def _unit_edit(page: Page, base: str, org: str) -> None:
+    _units_page(page, base, org)
+    page.goto(base + _first_href(page, "table.unit-tree a[href$='/edit/']"))
+
+
+def _unit_edit_error(page: Page, base: str, org: str) -> None:
+    """The edit form after trying to move a unit under itself."""
+    _unit_edit(page, base, org)
+    heading = page.locator("h1").inner_text()
+    name = heading.split("“", 1)[-1].rstrip("”")
+    parent = page.locator("select[name=parent]")
+    label = next(
+        text for text in parent.locator("option").all_inner_texts() if text.split("/")[-1] == name
+    )
+    parent.select_option(label=label)
+    page.get_by_role("button", name="Save").click()
+    page.locator(".field-invalid").first.wait_for()
+
+
+def _unit_delete(page: Page, base: str, org: str) -> None:
+    _units_page(page, base, org)
+    page.goto(base + _first_href(page, "table.unit-tree a[href$='/delete/']"))
+
+
+def _person_edit(page: Page, base: str, org: str) -> None:
+    page.goto(f"{base}/o/{org}/people/")
+    page.goto(base + _first_href(page, "table.people td.row-actions a"))
+
+
+def _switcher_open(page: Page, base: str, org: str) -> None:
+    page.goto(f"{base}/o/{org}/")
+    summary = page.locator("details.switcher summary")
+    if summary.count():
+        summary.click()
+
+
+def _simple(path: str) -> Callable[[Page, str, str], None]:
+    def visit(page: Page, base: str, org: str) -> None:
+        page.goto(f"{base}/o/{org}/{path}")
+
+    return visit
+
+
+PAGES: list[tuple[str, Callable[[Page, str, str], None]]] = [
+    ("home", lambda page, base, org: page.goto(f"{base}/")),
+    ("org-home", _simple("")),
+    ("org-switcher", _switcher_open),
+    ("people", _simple("people/")),
+    ("people-filtered", _simple("people/?q=an&role=member")),
+    ("units", _units_page),
+    ("unit-rename", _unit_rename),
+    ("unit-rename-page", _unit_rename_page),
+    ("unit-edit", _unit_edit),
+    ("unit-edit-error", _unit_edit_error),
+    ("unit-delete", _unit_delete),
+    ("person-edit", _person_edit),
+    ("person-invite", _simple("people/invite/")),
+    ("settings", _simple("settings/")),
+    ("api-tokens", _simple("settings/tokens/")),
+]
+
+
+# Pages seen before logging in; {org} is the organisation's slug.
+PUBLIC_PAGES = [
+    ("login", "/accounts/login/"),
+    ("password-reset", "/accounts/password-reset/"),
+]
+
+
+def log_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    if "/accounts/login/" in page.url:
+        raise RuntimeError(f"could not log in as {email}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8010")
+    parser.add_argument("--email", default="admin@acme.test")
+    parser.add_argument("--password", default="cairn-demo")
+    parser.add_argument("--org", default="acme")
+    parser.add_argument("--out", default="var/screenshots", type=Path)
+    parser.add_argument(
+        "--invite-token", help="raw token of an open invitation, to show its acceptance page"
+    )
+    parser.add_argument("--only", nargs="*", help="page names to take (default: all)")
+    parser.add_argument(
+        "--axe", action="store_true", help="also run axe-core and list every violation found"
+    )
+    parser.add_argument(
+        "--viewport-only", action="store_true", help="only the first screenful, not the full page"
+    )
+    args = parser.parse_args(argv)
+    base = args.base_url.rstrip("/")
+    args.out.mkdir(parents=True, exist_ok=True)
+    wanted = set(args.only or [])
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            for width in WIDTHS:
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                page = context.new_page()
+                public = list(PUBLIC_PAGES)
+                if args.invite_token:
+                    public.append(("invitation", f"/o/{args.org}/join/{args.invite_token}/"))
+                for name, path in public:
+                    if args.only and name not in wanted:
+                        continue
+                    page.goto(base + path)
+                    _save(page, args.out, width, name, not args.viewport_only)
+                    if args.axe:
+                        _report_axe(page, width, name)
+                log_in(page, base, args.email, args.password)
+                for name, visit in PAGES:
+                    if args.only and name not in wanted:
+                        continue
+                    visit(page, base, args.org)
+                    _save(page, args.out, width, name, not args.viewport_only)
+                    if args.axe:
+                        _report_axe(page, width, name)
+                context.close()
+        finally:
+            browser.close()
+    return 0
+
+
+def _save(page: Page, out: Path, width: int, name: str, full_page: bool) -> None:
+    path = out / f"{width}-{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(path)
+
+
+def _report_axe(page: Page, width: int, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    for violation in Axe().run(page).response["violations"]:
+        targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"][:4])
+        print(f"  axe {width}-{name} [{violation['impact']}] {violation['id']}: {targets}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
