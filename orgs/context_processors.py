@@ -9,8 +9,14 @@ def tenant(request: HttpRequest) -> dict:
     match = getattr(request, "resolver_match", None)
     url_name = (match.url_name or "") if match else ""
     section = NAV_SECTIONS.get(url_name.split("_")[0], "")
-    if url_name in {"org_settings", "api_tokens"}:
+    if url_name in {"org_settings", "api_tokens", "cycles", "cycle_edit"}:
         section = "settings"
+    elif url_name in {"my_goals", "checkin", "milestone_toggle"}:
+        section = "my_goals"
+    elif url_name in {"approvals", "approvals_bulk", "goal_approve", "goal_request_changes"}:
+        section = "approvals"
+    elif url_name.startswith(("goal", "kr_", "smart", "alignment")):
+        section = "goals"
     return {
         "org": getattr(request, "org", None),
         "membership": getattr(request, "membership", None),
