@@ -74,7 +74,7 @@ KR_TARGET_FIELDS = ("start_value", "target_value", "direction", "weight", "kind"
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -291,6 +291,10 @@ def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
     for name, value in changes.items():
         setattr(goal, name, value)
     _validate_goal(goal, parent=parent)
+    moved = goal.unit_id != before["unit_id"] or goal.owner_id != before["owner_id"]
+    if moved and not actor.can_create(level=goal.level, owner=goal.owner, unit=goal.unit):
+        # Moving a goal to a unit or owner out of the actor's reach is refused.
+        raise PermissionDenied(NOT_ALLOWED)
     goal.save()
     before, after = _diff(before, goal_state(goal))
     if not after:
