@@ -36,7 +36,10 @@ CYCLE_OTHER_ORG = "Choose a cycle of this organisation."
 PARENT_OTHER_CYCLE = (
     "The parent goal belongs to another cycle: a goal contributes to a goal of its own cycle."
 )
-PARENT_LOOP = "This parent would make a loop: a goal cannot contribute to itself or to one of its own sub-goals."
+PARENT_LOOP = (
+    "This parent would make a loop: a goal cannot contribute to itself or to one of its "
+    "own sub-goals."
+)
 PARENT_NOT_FOUND = "Choose a goal you can see in this organisation."
 ORG_OBJECTIVE_PARENT = "Organisation objectives are the top of the cascade and have no parent."
 DUE_OUTSIDE_CYCLE = "The due date must fall inside the cycle ({start} – {end})."
