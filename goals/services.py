@@ -54,6 +54,7 @@ OWN_GOAL = "Nobody approves their own goal."
 BAD_TRANSITION = "A goal that is {status} cannot be {action}."
 CYCLE_DATES = "The cycle must end after it starts."
 CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
+CASCADE_CLOSED = "A completed or cancelled goal cannot be cascaded."
 CASCADE_NOBODY = "Choose at least one unit or person."
 CASCADE_OUT_OF_REACH = "You can cascade only to units you lead and people in your subtree."
 
@@ -271,7 +272,7 @@ def goal_create(
         kr_add(actor=actor, goal=goal, position=position, _record=False, **data)
     record(goal, actor, "created", None, goal_state(goal))
     if status == GoalStatus.APPROVED:
-        goal_approve(actor=actor, goal=goal)
+        goal_approve(actor=actor, goal=goal, _on_creation=True)
     else:
         _refresh_chains(goal.org_id, [goal.pk])
     goal.refresh_from_db()
@@ -329,9 +330,11 @@ def goal_submit(*, actor: Actor, goal: Goal) -> Goal:
 
 
 @transaction.atomic
-def goal_approve(*, actor: Actor, goal: Goal) -> Goal:
+def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goal:
+    # Nobody approves their own goal. The one exception: an admin's organisation
+    # objective may be activated as it is created, since nobody sits above it.
     if goal.owner_id == actor.member.pk and not (
-        goal.level == Level.ORGANISATION and actor.is_admin
+        _on_creation and goal.level == Level.ORGANISATION and actor.is_admin
     ):
         raise PermissionDenied(OWN_GOAL)
     if goal.owner_id != actor.member.pk and not actor.can_approve(goal):
@@ -587,6 +590,10 @@ def goal_cascade(
         raise ValidationError(CASCADE_NOBODY)
     if not actor.can_view(source):
         raise PermissionDenied(NOT_ALLOWED)
+    if source.status in (GoalStatus.CANCELLED, GoalStatus.COMPLETED):
+        raise ValidationError(CASCADE_CLOSED)
+    if any(not person.is_active for person in people):
+        raise ValidationError({"people": CASCADE_OUT_OF_REACH})
     created = []
     for unit in units:
         if not (actor.is_admin or unit.pk in actor.led_units):

@@ -1,12 +1,421 @@
-"""Being built."""
+"""My goals and inline check-ins on key results. Views parse, call a service, render.
+
+A check-in sent with htmx answers with the key result's row and, out of band,
+the new progress of its goal and of every ancestor goal that may be on screen
+(every copy of it on the page sits in a ``progress-of-<goal pk>`` wrapper around
+goals/_progress.html).
+"""
 
 from __future__ import annotations
 
-from django.http import Http404
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import Prefetch, Q
+from django.db.models.expressions import RawSQL
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from goals import services
+from goals.access import Actor, get_goal, request_actor
+from goals.charts import Sparkline, number, sparkline, with_unit
+from goals.health import health_for
+from goals.models import (
+    CheckIn,
+    Confidence,
+    Cycle,
+    Goal,
+    GoalStatus,
+    KeyResult,
+    Level,
+    Milestone,
+)
+
+VALUE_REQUIRED = "Enter the new value."
+VALUE_NOT_A_NUMBER = "Enter a number, such as 74 or 12.5."
+DONE_REQUIRED = "Choose done or not done."
+CONFIDENCE_REQUIRED = "Say how confident you are."
+ROW_TEMPLATE = "goals/_checkin.html#kr-row"
+SAVED_TEMPLATE = "goals/_checkin.html#saved"
 
 
-def _todo(request, *args, **kwargs):
-    raise Http404("Not built yet")
+class CheckInForm(forms.Form):
+    value = forms.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        error_messages={"required": VALUE_REQUIRED, "invalid": VALUE_NOT_A_NUMBER},
+    )
+    confidence = forms.ChoiceField(
+        choices=Confidence.choices,
+        widget=forms.RadioSelect,
+        label="Confidence",
+        error_messages={"required": CONFIDENCE_REQUIRED},
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Note (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, data=None, *, key_result: KeyResult, **kwargs) -> None:
+        # Ids unique per key result: several forms may be open on one page.
+        super().__init__(data, auto_id=f"kr{key_result.pk}-%s", **kwargs)
+        kind = key_result.kind
+        if kind == KeyResult.Kind.BOOLEAN:
+            self.fields["value"] = forms.TypedChoiceField(
+                choices=[("1", "Done"), ("0", "Not done")],
+                coerce=Decimal,
+                widget=forms.RadioSelect,
+                label="Status now",
+                error_messages={"required": DONE_REQUIRED},
+            )
+        elif kind == KeyResult.Kind.MILESTONES:
+            # The checklist is the value; this check-in carries confidence and a note.
+            del self.fields["value"]
+        else:
+            value = self.fields["value"]
+            unit = f" ({key_result.unit_label})" if key_result.unit_label else ""
+            value.label = f"New value{unit}"
+            # The default step (0.0001) lets the browser refuse a fifth decimal place too.
+            value.widget.attrs["inputmode"] = "decimal"
+        # The first field takes the focus when the form opens in the row.
+        first = next(iter(self.fields.values()))
+        first.widget.attrs["autofocus"] = True
 
 
-my_goals = checkin = milestone_toggle = _todo
+# --- What the page shows --------------------------------------------------------
+
+
+@dataclass
+class KeyResultRow:
+    """A key result with its check-ins (oldest first) and milestones."""
+
+    kr: KeyResult
+    checkins: list[CheckIn]
+    milestones: list[Milestone]
+    can_check_in: bool
+
+    @property
+    def percent(self) -> int:
+        return round(self.kr.progress * 100)
+
+    @property
+    def last(self) -> CheckIn | None:
+        return self.checkins[-1] if self.checkins else None
+
+    def show(self, value: Decimal) -> str:
+        if self.kr.kind == KeyResult.Kind.BOOLEAN:
+            return "done" if value >= 1 else "not done"
+        if self.kr.kind == KeyResult.Kind.MILESTONES:
+            return f"{number(value)} done"
+        return with_unit(value, self.kr.unit_label)
+
+    @property
+    def last_value(self) -> str:
+        return self.show(self.last.value) if self.last else ""
+
+    @property
+    def figures(self) -> str:
+        kr = self.kr
+        if kr.kind == KeyResult.Kind.BOOLEAN:
+            return "Done" if kr.current_value >= 1 else "Not done yet"
+        if kr.kind == KeyResult.Kind.MILESTONES:
+            done = sum(m.done for m in self.milestones)
+            return f"{done} of {len(self.milestones)} milestones done"
+        now, target = self.show(kr.current_value), self.show(kr.target_value)
+        if kr.direction == KeyResult.Direction.STAY_ABOVE:
+            return f"Now {now}; stay above {target}"
+        if kr.direction == KeyResult.Direction.STAY_BELOW:
+            return f"Now {now}; stay below {target}"
+        return f"Now {now}; target {target}, from {self.show(kr.start_value)}"
+
+    @cached_property
+    def chart(self) -> Sparkline | None:
+        target = self.kr.target_value
+        if self.kr.kind == KeyResult.Kind.MILESTONES:
+            target = Decimal(len(self.milestones))
+        return sparkline(
+            [(c.created_at, c.value) for c in self.checkins],
+            target=target,
+            dom_id=f"history-{self.kr.pk}",
+            title=f"Check-in history of {self.kr.title}",
+            fmt=self.show,
+        )
+
+
+@dataclass
+class GoalCard:
+    goal: Goal  # with ``health`` set
+    rows: list[KeyResultRow]
+    # The goals it contributes to, top first; None stands for one the viewer may not see.
+    path: list[Goal | None]
+    trail: list[Goal | None] = field(default_factory=list)  # the part of the path shown
+
+
+@dataclass
+class Group:
+    heading: str
+    kicker: str
+    top: Goal | None = None  # shown with its progress in the heading
+    cards: list[GoalCard] = field(default_factory=list)
+
+    @property
+    def order(self) -> tuple:
+        top = self.top
+        rank = 0 if top and top.level == Level.ORGANISATION else 1 if top else 2
+        return rank, self.heading.lower()
+
+
+def _cycle_choice(request: HttpRequest) -> tuple[list[Cycle], Cycle | None]:
+    """The org's cycles and the one asked for (?cycle=), else the active one, else the latest."""
+    cycles = list(Cycle.objects.filter(org=request.org))
+    wanted = request.GET.get("cycle", "")
+    chosen = next((c for c in cycles if str(c.pk) == wanted), None)
+    if chosen is None:
+        active = [c for c in cycles if c.status == Cycle.Status.ACTIVE]
+        chosen = (active or cycles or [None])[0]
+    return cycles, chosen
+
+
+def _rows(
+    actor: Actor, goals: dict[int, Goal], *, key_result_pk: int | None = None
+) -> dict[int, list[KeyResultRow]]:
+    """Key result rows by goal id (three queries whatever the number of goals)."""
+    org_id = actor.member.org_id
+    krs = KeyResult.objects.filter(org=org_id, goal__in=list(goals))
+    if key_result_pk is not None:
+        krs = krs.filter(pk=key_result_pk)
+    krs = list(
+        krs.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id)))
+    )
+    history: dict[int, list[CheckIn]] = {kr.pk: [] for kr in krs}
+    for checkin in CheckIn.objects.filter(org=org_id, key_result__in=list(history)).select_related(
+        "author__user"
+    ):
+        history[checkin.key_result_id].append(checkin)
+    can = {pk: actor.can_check_in(goal) for pk, goal in goals.items()}
+    rows: dict[int, list[KeyResultRow]] = {pk: [] for pk in goals}
+    for kr in krs:
+        kr.goal = goals[kr.goal_id]
+        rows[kr.goal_id].append(
+            KeyResultRow(kr, history[kr.pk], list(kr.milestones.all()), can[kr.goal_id])
+        )
+    return rows
+
+
+def _my_goals_page(actor: Actor, org, cycle: Cycle) -> dict:
+    """The viewer's goals and their reports' active goals, grouped (constant queries).
+
+    Every goal they serve is on the page with its progress (``progress-of-<pk>``), so
+    a check-in can update all of them.
+    """
+    me = actor.member
+    goals = list(
+        Goal.objects.with_tree_fields()
+        .tree_filter(org=org.pk, cycle=cycle)
+        .filter(org=org.pk, cycle=cycle)
+        .filter(Q(owner=me) | Q(owner__in=actor.subtree or [0], status=GoalStatus.APPROVED))
+        .select_related("owner__user", "unit")
+        .order_by("title", "pk")
+    )
+    by_id = {g.pk: g for g in goals}
+    # Every goal's ancestors come from its tree path; fetch the ones not listed already.
+    wanted = {pk for g in goals for pk in g.tree_path[:-1]} - by_id.keys()
+    everything = by_id | {g.pk: g for g in Goal.objects.filter(org=org.pk, pk__in=wanted)}
+    for goal in everything.values():
+        goal.cycle = cycle
+        goal.health = health_for(goal, org)
+    rows = _rows(actor, by_id)
+
+    def path(goal: Goal) -> list[Goal | None]:
+        return [
+            everything[pk] if actor.can_view(everything[pk]) else None for pk in goal.tree_path[:-1]
+        ]
+
+    cards = [GoalCard(g, rows[g.pk], path(g)) for g in goals]
+    groups: dict[object, Group] = {}
+    by_owner: dict[int, Group] = {}
+    for card in cards:
+        goal = card.goal
+        if goal.owner_id != me.pk:
+            owner = goal.owner
+            by_owner.setdefault(owner.pk, Group(owner.display_name, owner.title)).cards.append(card)
+            card.trail = card.path
+            continue
+        top = card.path[0] if card.path else None
+        if top is not None:
+            key, group = top.pk, Group(top.title, top.get_level_display(), top=top)
+        elif card.path:
+            key, group = "private", Group("A goal you cannot see", "Contributes to")
+        elif goal.level == Level.ORGANISATION:
+            key, group = "objectives", Group("Organisation objectives", "You own")
+        else:
+            key, group = "unaligned", Group("Not aligned yet", "Contributes to nothing")
+        groups.setdefault(key, group).cards.append(card)
+        card.trail = card.path[1:]  # the group's heading shows the top
+    return {
+        "groups": sorted(groups.values(), key=lambda g: g.order),
+        "report_groups": sorted(by_owner.values(), key=lambda g: g.heading.lower()),
+    }
+
+
+@require_GET
+def my_goals(request: HttpRequest, org_slug: str) -> HttpResponse:
+    actor = request_actor(request)
+    cycles, cycle = _cycle_choice(request)
+    context = {"cycles": cycles, "cycle": cycle, "is_manager": bool(actor.subtree)}
+    if cycle is not None:
+        context |= _my_goals_page(actor, request.org, cycle)
+    template = "goals/my_goals.html#goals-body" if request.htmx else "goals/my_goals.html"
+    return render(request, template, context)
+
+
+# --- Check-ins ---------------------------------------------------------------------
+
+
+def _get_key_result(actor: Actor, kr_pk: int) -> KeyResult:
+    """A key result loaded through its goal: another org's, missing or invisible is 404."""
+    kr = KeyResult.objects.filter(org=actor.member.org_id, pk=kr_pk).first()
+    if kr is None:
+        raise Http404("No such key result")
+    kr.goal = get_goal(actor, kr.goal_id)
+    return kr
+
+
+def _refusal(actor: Actor, goal: Goal) -> str:
+    """Why the actor may not check in on ``goal`` now ("" if they may); 403 if it is not theirs."""
+    if actor.can_check_in(goal):
+        return ""
+    if goal.status != GoalStatus.APPROVED:
+        return services.CHECKIN_NOT_ACTIVE
+    raise PermissionDenied(services.NOT_ALLOWED)
+
+
+def _chain(actor: Actor, goal: Goal, org) -> list[Goal]:
+    """The goal and all its ancestors the actor may see, fresh, with their health (one query)."""
+    table = connection.ops.quote_name(Goal._meta.db_table)
+    walk = RawSQL(  # noqa: S611 - the only interpolation is the model's own table name
+        f"""
+        WITH RECURSIVE chain(id, depth) AS (
+            SELECT id, 0 FROM {table} WHERE org_id = %s AND id = %s
+            UNION ALL
+            SELECT g.parent_id, chain.depth + 1 FROM {table} g JOIN chain ON g.id = chain.id
+            WHERE g.org_id = %s AND g.parent_id IS NOT NULL AND chain.depth < 1000
+        )
+        SELECT id FROM chain
+        """,
+        [goal.org_id, goal.pk, goal.org_id],
+    )
+    chain = []
+    for ancestor in Goal.objects.filter(org=goal.org_id, pk__in=walk):
+        ancestor.cycle = goal.cycle
+        if actor.can_view(ancestor):
+            ancestor.health = health_for(ancestor, org)
+            chain.append(ancestor)
+    return chain
+
+
+def _back_to_my_goals(request: HttpRequest, kr: KeyResult) -> str:
+    url = reverse("my_goals", args=[request.org.slug])
+    return f"{url}?cycle={kr.goal.cycle_id}#kr-{kr.pk}"
+
+
+def _respond(
+    request: HttpRequest,
+    actor: Actor,
+    kr: KeyResult,
+    *,
+    form: CheckInForm | None = None,
+    notice: str = "",
+    saved: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The key result's row: alone (htmx), with the new progress out of band after a
+    change (htmx; ``saved`` says which: "checkin" or "milestone"), or on a page of its
+    own (without JavaScript)."""
+    goal = kr.goal
+    row = _rows(actor, {goal.pk: goal}, key_result_pk=kr.pk)[goal.pk][0]
+    context = {"row": row, "goal": goal, "form": form, "notice": notice, "saved": saved}
+    if saved:
+        context["chain"] = _chain(actor, goal, request.org)
+        template = SAVED_TEMPLATE
+    elif request.htmx:
+        template = ROW_TEMPLATE
+    else:
+        template = "goals/checkin.html"
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
+    """GET: the check-in form in the key result's row; POST: record a check-in."""
+    actor = request_actor(request)
+    kr = _get_key_result(actor, kr_pk)
+    if request.method == "GET" and "closed" in request.GET:
+        # Cancel: the row without the form (its link works without JavaScript too).
+        if not request.htmx:
+            return redirect(_back_to_my_goals(request, kr))
+        return _respond(request, actor, kr)
+    notice = _refusal(actor, kr.goal)
+    if notice:
+        return _respond(request, actor, kr, notice=notice, status=400)
+    posted = request.POST if request.method == "POST" else None
+    initial = {"confidence": kr.goal.confidence or Confidence.MEDIUM}
+    form = CheckInForm(posted, key_result=kr, initial=initial)
+    if posted is not None and form.is_valid():
+        data = form.cleaned_data
+        value = data.get("value", kr.current_value)  # milestones: the checklist's count
+        try:
+            services.checkin_create(
+                actor=actor,
+                key_result=kr,
+                value=value,
+                confidence=data["confidence"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Check-in on “{kr.title}” saved.")
+                return redirect(_back_to_my_goals(request, kr))
+            return _respond(request, actor, kr, saved="checkin")
+    return _respond(request, actor, kr, form=form, status=400 if form.errors else 200)
+
+
+def _apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or the form itself)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_POST
+def milestone_toggle(request: HttpRequest, org_slug: str, milestone_pk: int) -> HttpResponse:
+    """Tick or untick one milestone (a checkbox posting done=1, or nothing to reopen it)."""
+    actor = request_actor(request)
+    milestone = Milestone.objects.filter(org=request.org, pk=milestone_pk).first()
+    if milestone is None:
+        raise Http404("No such milestone")
+    kr = _get_key_result(actor, milestone.key_result_id)
+    milestone.key_result = kr
+    notice = _refusal(actor, kr.goal)
+    if notice:
+        return _respond(request, actor, kr, notice=notice, status=400)
+    done = request.POST.get("done") == "1"
+    services.milestone_set_done(actor=actor, milestone=milestone, done=done)
+    if not request.htmx:
+        state = "done" if done else "reopened"
+        messages.success(request, f"Milestone “{milestone.title}” {state}.")
+        return redirect(_back_to_my_goals(request, kr))
+    return _respond(request, actor, kr, saved="milestone")

@@ -47,10 +47,13 @@ def objects_of(cast, on_commit) -> dict[str, str]:
 
     link = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body)
     goal = goal_objects(cast)
+    with tenant_context(cast.org.pk):
+        key_result = goal.key_results.get()
+        milestone = key_result.milestones.get()
     return {
         "goal_pk": str(goal.pk),
-        "kr_pk": str(goal.key_results.get().pk),
-        "milestone_pk": str(goal.key_results.get().milestones.get().pk),
+        "kr_pk": str(key_result.pk),
+        "milestone_pk": str(milestone.pk),
         "cycle_pk": str(goal.cycle_id),
         "unit_pk": str(cast.engineering.pk),
         "membership_pk": str(cast.member.pk),

@@ -1,0 +1,123 @@
+"""Small charts drawn on the server as SVG: a key result's check-in history.
+
+No script and no style attribute (the Content-Security-Policy forbids both):
+the colours are SVG presentation attributes, which static/css/checkins.css may
+refine through the classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+WIDTH = 160
+HEIGHT = 40
+PAD = 4  # keeps the line and the last point's dot inside the box
+
+
+def number(value: Decimal | float | int) -> str:
+    """A value as people write it: 74.5000 -> "74.5", 1200 -> "1,200"."""
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = format(value.normalize(), ",f")
+    return "0" if text == "-0" else text
+
+
+def with_unit(value: Decimal | float | int, unit_label: str = "") -> str:
+    """74 and "%" -> "74%", 74 and "teams" -> "74 teams", 74 and "$" -> "$74"."""
+    text = number(value)
+    if not unit_label:
+        return text
+    if unit_label == "%":
+        return f"{text}%"
+    if len(unit_label) == 1 and not unit_label.isalnum():
+        return f"{unit_label}{text}"  # a currency sign
+    return f"{text} {unit_label}"
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """A line of values over time with the target as a dashed line."""
+
+    dom_id: str
+    title: str
+    summary: str  # the text alternative, also shown under the chart
+    points: tuple[tuple[float, float], ...]  # (x, y) in the SVG's coordinates
+    target_y: float
+
+    @property
+    def svg(self) -> SafeString:
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+        last_x, last_y = self.points[-1]
+        dots = format_html_join(
+            "",
+            '<circle class="sparkline-point" cx="{}" cy="{}" r="2"></circle>',
+            ((f"{x:.1f}", f"{y:.1f}") for x, y in self.points),
+        )
+        return format_html(
+            '<svg class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img"'
+            ' aria-labelledby="{id}-title {id}-desc" focusable="false">'
+            '<title id="{id}-title">{title}</title><desc id="{id}-desc">{summary}</desc>'
+            '<line class="sparkline-target" x1="0" y1="{ty}" x2="{w}" y2="{ty}"'
+            ' stroke="#8a5a00" stroke-width="1" stroke-dasharray="4 3"></line>'
+            '<polyline class="sparkline-line" points="{coords}" fill="none" stroke="#135d75"'
+            ' stroke-width="2" stroke-linejoin="round" stroke-linecap="round"></polyline>'
+            '<g class="sparkline-points" fill="#135d75">{dots}</g>'
+            '<circle class="sparkline-last" cx="{lx}" cy="{ly}" r="3.5" fill="#135d75"'
+            ' stroke="#ffffff" stroke-width="1.5"></circle>'
+            "</svg>",
+            w=WIDTH,
+            h=HEIGHT,
+            id=self.dom_id,
+            title=self.title,
+            summary=self.summary,
+            ty=f"{self.target_y:.1f}",
+            coords=coords,
+            dots=dots,
+            lx=f"{last_x:.1f}",
+            ly=f"{last_y:.1f}",
+        )
+
+
+def sparkline(
+    history: Sequence[tuple[datetime, Decimal]],
+    *,
+    target: Decimal,
+    dom_id: str,
+    title: str,
+    fmt: Callable[[Decimal], str] = number,
+) -> Sparkline | None:
+    """The chart of ``history`` (time, value), oldest first; None when there is none."""
+    if not history:
+        return None
+    values = [value for _, value in history]
+    low, high = min(*values, target), max(*values, target)
+    span = (high - low) or Decimal(1)
+
+    def y(value: Decimal) -> float:
+        return PAD + float((high - value) / span) * (HEIGHT - 2 * PAD)
+
+    first, last = history[0][0], history[-1][0]
+    seconds = (last - first).total_seconds()
+    count = len(history)
+    points = []
+    for index, (when, value) in enumerate(history):
+        if count == 1:
+            share = 0.5
+        elif seconds > 0:
+            share = (when - first).total_seconds() / seconds
+        else:  # all at the same moment: spread them evenly
+            share = index / (count - 1)
+        points.append((PAD + share * (WIDTH - 2 * PAD), y(value)))
+    noun = "check-in" if count == 1 else "check-ins"
+    if count == 1:
+        summary = f"1 {noun}: {fmt(values[0])}; target {fmt(target)}"
+    else:
+        summary = f"{count} {noun} from {fmt(values[0])} to {fmt(values[-1])}; target {fmt(target)}"
+    return Sparkline(
+        dom_id=dom_id, title=title, summary=summary, points=tuple(points), target_y=y(target)
+    )
