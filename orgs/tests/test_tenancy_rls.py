@@ -38,12 +38,43 @@ def test_it_connects_as_a_role_that_owns_nothing_and_cannot_bypass_rls(db):
         assert cursor.fetchone()[0] == 0
 
 
-def test_it_shows_no_tenant_row_when_no_org_is_set(cast):
+def fill_every_tenant_table(cast) -> None:
+    """At least one row in every tenant table, so an empty result can only mean RLS."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from goals import services as goal_services
+    from goals.access import Actor
+    from goals.models import Cycle, GoalStatus, Level
     from orgs.services import api_token_create, invitation_create
 
+    today = timezone.localdate()
     with tenant_context(cast.org.pk):
         api_token_create(membership=cast.member, name="script")
         invitation_create(org=cast.org, invited_by=cast.admin, email="new@acme.test")
+        cycle = Cycle.objects.create(
+            org=cast.org, name="Q", start=today - timedelta(days=5), end=today + timedelta(days=60)
+        )
+        goal = goal_services.goal_create(
+            actor=Actor(cast.admin),
+            cycle=cycle,
+            level=Level.ORGANISATION,
+            title="Grow revenue",
+            status=GoalStatus.APPROVED,
+            key_results=[
+                {"title": "Revenue", "start_value": Decimal(0), "target_value": Decimal(10)},
+                {"title": "Launches", "kind": "milestones", "milestones": ["Beta"]},
+            ],
+        )
+        goal_services.checkin_create(
+            actor=Actor(cast.admin), key_result=goal.key_results.first(), value=Decimal(4)
+        )
+
+
+def test_it_shows_no_tenant_row_when_no_org_is_set(cast):
+    fill_every_tenant_table(cast)
     tables = tenant_tables()
     assert {"orgs_unit", "orgs_membership", "orgs_invitation", "orgs_apitoken"} <= set(tables)
     with transaction.atomic():
