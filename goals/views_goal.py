@@ -1,12 +1,635 @@
-"""Being built."""
+"""Goal pages: create and edit (with the SMART check), the goal page with "why N%",
+its alignment path and activity timeline, status actions and key results."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from goals import services, smart
+from goals.access import Actor, get_goal, request_actor
+from goals.forms import (
+    LEVEL_SHORT,
+    GoalForm,
+    KeyResultForm,
+    apply_service_errors,
+    default_cycle,
+    open_cycles,
+)
+from goals.health import health_for
+from goals.models import (
+    Confidence,
+    Cycle,
+    Goal,
+    GoalEvent,
+    GoalStatus,
+    KeyResult,
+    Level,
+    Visibility,
+)
+from goals.rollup import explain
+from goals.smart import SmartCheck
+from orgs.models import Membership, Unit
+
+INLINE_KEY_RESULTS = 3
+TIMELINE_LIMIT = 200
+UNKNOWN_ACTION = "Choose submit, complete or cancel."
+PRIVATE_GOAL = "a private goal"
+CREATED = "Goal “{title}” saved as a draft. Submit it for approval when it is ready."
+SAVED = "Goal saved."
+BACK_FOR_REAPPROVAL = "The new parent or weight goes back to the approver for re-approval."
 
 
-def _todo(request, *args, **kwargs):
-    raise Http404("Not built yet")
+def _posted(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
 
 
-goal_create = smart_check = goal_detail = goal_edit = goal_transition = kr_create = kr_edit = _todo
+# --- SMART check -------------------------------------------------------------------
+
+
+def _pk(value: Any) -> int | None:
+    if isinstance(value, models.Model):
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return forms.DateField().to_python(value)
+    except ValidationError:
+        return None
+
+
+def _smart_for_values(
+    actor: Actor, values, *, goal: Goal | None, kr_titles: list[str]
+) -> list[SmartCheck]:
+    """The SMART check of a goal being written, from raw form values (typed or not)."""
+    parent = None
+    parent_pk = _pk(values.get("parent"))
+    if parent_pk is not None:
+        parent = actor.visible_goals().filter(pk=parent_pk).only("title", "due_date").first()
+    if goal is not None:
+        cycle, level = goal.cycle, goal.level
+        key_results = goal.key_results.count()
+        children = goal.children.exclude(status=GoalStatus.CANCELLED).count()
+        confidence = goal.confidence
+    else:
+        cycle_pk = _pk(values.get("cycle"))
+        cycle = open_cycles(actor.member.org_id).filter(pk=cycle_pk).first() if cycle_pk else None
+        level = values.get("level") or ""
+        key_results = sum(1 for title in kr_titles if (title or "").strip())
+        children, confidence = 0, ""
+    due = _as_date(values.get("due_date"))
+    if due is None and not values.get("due_date"):
+        # Left empty, the service uses the parent's due date or the cycle's end.
+        due = parent.due_date if parent else (cycle.end if cycle else None)
+    return smart.smart_check(
+        title=values.get("title") or "",
+        level=level,
+        parent_title=parent.title if parent else None,
+        key_results=key_results,
+        children=children,
+        confidence=confidence,
+        due_date=due,
+        cycle_name=cycle.name if cycle else "",
+        cycle_start=cycle.start if cycle else None,
+        cycle_end=cycle.end if cycle else None,
+        new=goal is None,
+    )
+
+
+def _smart_for_form(
+    actor: Actor, form: GoalForm, kr_forms: list[KeyResultForm], goal: Goal | None
+) -> list[SmartCheck]:
+    values = {name: form[name].value() for name in form.fields}
+    kr_titles = [kr_form["title"].value() for kr_form in kr_forms]
+    return _smart_for_values(actor, values, goal=goal, kr_titles=kr_titles)
+
+
+@require_POST
+def smart_check(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The SMART check for the goal form as typed (hx-post on input)."""
+    actor = request_actor(request)
+    goal_pk = _pk(request.POST.get("goal"))
+    goal = get_goal(actor, goal_pk) if goal_pk is not None else None
+    kr_titles = [request.POST.get(f"kr{i}-title", "") for i in range(INLINE_KEY_RESULTS)]
+    checks = _smart_for_values(actor, request.POST, goal=goal, kr_titles=kr_titles)
+    return render(request, "goals/goal_form.html#smart", {"smart": checks})
+
+
+# --- Create and edit -----------------------------------------------------------------
+
+
+def _create_initial(
+    actor: Actor, cycles: list[Cycle], parent: Goal | None, level: str | None
+) -> dict:
+    allowed = GoalForm.levels_for(actor)
+    if level not in allowed:
+        level = Level.ORGANISATION if actor.is_admin and parent is None else Level.INDIVIDUAL
+    cycle = parent.cycle if parent else default_cycle(cycles)
+    return {
+        "cycle": cycle.pk if cycle else None,
+        "level": level,
+        "owner": actor.member.pk,
+        "unit": min(actor.directly_led_units) if actor.directly_led_units else None,
+        "parent": parent,
+        "due_date": parent.due_date if parent else (cycle.end if cycle else None),
+    }
+
+
+def _inline_kr_forms(request: HttpRequest) -> list[KeyResultForm]:
+    return [
+        KeyResultForm(_posted(request), prefix=f"kr{i}", optional=True)
+        for i in range(INLINE_KEY_RESULTS)
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def goal_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    actor = request_actor(request)
+    cycles = list(open_cycles(actor.member.org_id))
+    if not cycles:
+        return render(request, "goals/goal_form.html", {"no_cycle": True})
+    parent_pk = _pk(request.GET.get("parent"))
+    parent = get_goal(actor, parent_pk) if parent_pk is not None else None
+    initial = _create_initial(actor, cycles, parent, request.GET.get("level"))
+    form = GoalForm(_posted(request), actor=actor, cycles=cycles, initial=initial)
+    kr_forms = _inline_kr_forms(request)
+    if request.method == "POST":
+        valid = [f.is_valid() for f in (form, *kr_forms)]
+        if all(valid):
+            key_results = [f.service_kwargs() for f in kr_forms if f.has_changed()]
+            try:
+                goal = services.goal_create(
+                    actor=actor, key_results=key_results, **form.create_kwargs()
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except PermissionDenied:
+                form.add_error(None, services.NOT_ALLOWED)
+            else:
+                messages.success(request, CREATED.format(title=goal.title))
+                return redirect("goal_detail", org_slug=org_slug, goal_pk=goal.pk)
+    status = 400 if form.errors or any(f.errors for f in kr_forms) else 200
+    context = {
+        "has_errors": status == 400,
+        "form": form,
+        "kr_forms": kr_forms,
+        "parent": parent,
+        "smart": _smart_for_form(actor, form, kr_forms, None),
+    }
+    return render(request, "goals/goal_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    goal = get_goal(actor, goal_pk)
+    if not actor.can_edit(goal):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    initial = {
+        "title": goal.title,
+        "description": goal.description,
+        "parent": goal.parent,
+        "weight": goal.weight.normalize(),
+        "visibility": goal.visibility,
+        "due_date": goal.due_date,
+        "manual_progress": (
+            goal.manual_progress.normalize() if goal.manual_progress is not None else None
+        ),
+    }
+    form = GoalForm(_posted(request), actor=actor, goal=goal, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        was_clean = not goal.needs_reapproval
+        try:
+            saved = services.goal_update(actor=actor, goal=goal, **form.update_kwargs())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+            goal = get_goal(actor, goal_pk)  # the service changed the instance before refusing
+        else:
+            message = SAVED
+            if saved.needs_reapproval and was_clean:
+                message += " " + BACK_FOR_REAPPROVAL
+            messages.success(request, message)
+            return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+    context = {
+        "has_errors": bool(form.errors),
+        "form": form,
+        "kr_forms": [],
+        "goal": goal,
+        "smart": _smart_for_form(actor, form, [], goal),
+    }
+    return render(request, "goals/goal_form.html", context, status=400 if form.errors else 200)
+
+
+# --- Status actions ------------------------------------------------------------------
+
+TRANSITIONS = {
+    "submit": (services.goal_submit, "Submitted for approval."),
+    "complete": (services.goal_complete, "Marked as completed."),
+    "cancel": (services.goal_cancel, "Goal cancelled."),
+}
+
+
+@require_POST
+def goal_transition(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    goal = get_goal(actor, goal_pk)
+    action = request.POST.get("action", "")
+    if action not in TRANSITIONS:
+        return HttpResponseBadRequest(UNKNOWN_ACTION)
+    service, done = TRANSITIONS[action]
+    kwargs = {"comment": request.POST.get("comment", "")} if action == "cancel" else {}
+    try:
+        service(actor=actor, goal=goal, **kwargs)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+
+
+# --- Key results ---------------------------------------------------------------------
+
+
+def _editable_goal(actor: Actor, goal_pk: int) -> Goal:
+    goal = get_goal(actor, goal_pk)
+    if not actor.can_edit(goal):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    return goal
+
+
+@require_http_methods(["GET", "POST"])
+def kr_create(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    goal = _editable_goal(actor, goal_pk)
+    form = KeyResultForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            kr = services.kr_add(actor=actor, goal=goal, **form.service_kwargs())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Key result “{kr.title}” added.")
+            return redirect(reverse("goal_detail", args=[org_slug, goal_pk]) + "#key-results")
+    context = {"goal": goal, "form": form, "key_result": None}
+    return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    kr = get_object_or_404(KeyResult, org=request.org, pk=kr_pk)
+    kr.goal = _editable_goal(actor, kr.goal_id)
+    form = KeyResultForm(_posted(request), key_result=kr)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.kr_update(actor=actor, key_result=kr, **form.service_kwargs())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Key result “{form.cleaned_data['title']}” saved.")
+            return redirect(reverse("goal_detail", args=[org_slug, kr.goal_id]) + "#key-results")
+    context = {"goal": kr.goal, "form": form, "key_result": kr}
+    return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
+
+
+# --- The goal page -------------------------------------------------------------------
+
+
+def number(value: Any) -> str:
+    """A stored number as people write it: 200, 12.5, -3."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        value = round(value, 4)
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    d = d.quantize(Decimal(1)) if d == d.to_integral() else d.normalize()
+    return f"{d:,f}"
+
+
+def percent(share: float) -> str:
+    """0.5 -> "50%", 1/3 -> "33.3%"."""
+    value = share * 100
+    return f"{round(value)}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
+
+
+@dataclass
+class WhyRow:
+    kind: str
+    title: str
+    url: str
+    weight: float
+    progress: float
+    share: float  # of the goal's number, 0..1
+
+    @property
+    def weight_text(self) -> str:
+        return number(self.weight)
+
+    @property
+    def progress_text(self) -> str:
+        return percent(self.progress)
+
+    @property
+    def share_text(self) -> str:
+        return percent(self.share)
+
+
+@dataclass
+class Why:
+    rows: list[WhyRow]
+    value: float
+    arithmetic: str
+    total_weight: float
+
+    @property
+    def total_text(self) -> str:
+        return number(self.total_weight)
+
+    @property
+    def value_text(self) -> str:
+        return percent(self.value)
+
+
+def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
+    """The contributions behind the goal's number and the sum that combines them."""
+    contributions, value = explain(goal)
+    total = sum(c.weight for c in contributions)
+    rows = []
+    for c in contributions:
+        if c.kind == "key_result":
+            kind, title, url = "Key result", c.title, f"#kr-{c.pk}"
+        elif c.pk in visible_ids:
+            kind, title, url = "Goal", c.title, reverse("goal_detail", args=[org_slug, c.pk])
+        else:
+            kind, title, url = "Goal", PRIVATE_GOAL.capitalize(), ""
+        share = c.share / total if total else 0.0
+        rows.append(WhyRow(kind, title, url, c.weight, c.progress, share))
+    arithmetic = ""
+    if rows and total > 0:
+        terms = " + ".join(f"{number(r.weight)}×{percent(r.progress)}" for r in rows)
+        arithmetic = f"({terms}) ÷ {number(total)} = {percent(value)}"
+    return Why(rows, value, arithmetic, total)
+
+
+@dataclass
+class TimelineEntry:
+    who: str
+    when: Any
+    summary: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    comment: str = ""
+
+
+FIELD_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "parent_id": "Contributes to",
+    "weight": "Weight",
+    "visibility": "Visibility",
+    "due_date": "Due date",
+    "manual_progress": "Manual progress",
+    "unit_id": "Unit",
+    "owner_id": "Owner",
+    "level": "Level",
+    "status": "Status",
+    "kind": "Kind",
+    "direction": "Direction",
+    "start_value": "Start",
+    "target_value": "Target",
+    "current_value": "Current value",
+    "unit_label": "Unit label",
+    "value": "Value",
+    "progress": "Progress",
+    "confidence": "Confidence",
+}
+CHOICE_LABELS = {
+    "status": dict(GoalStatus.choices),
+    "visibility": dict(Visibility.choices),
+    "level": dict(Level.choices),
+    "kind": dict(KeyResult.Kind.choices),
+    "direction": dict(KeyResult.Direction.choices),
+    "confidence": dict(Confidence.choices),
+}
+SUMMARIES = {
+    "created": "created this goal",
+    "edited": "edited the goal",
+    "submitted": "submitted it for approval",
+    "approved": "approved it",
+    "changes_requested": "asked for changes",
+    "completed": "marked it completed",
+    "cancelled": "cancelled it",
+    "key_result_added": "added the key result “{kr}”",
+    "key_result_edited": "edited the key result “{kr}”",
+    "key_result_removed": "removed the key result “{kr}”",
+    "checked_in": "checked in on “{kr}”",
+    "milestone_done": "ticked off “{milestone}” in “{kr}”",
+    "milestone_reopened": "reopened “{milestone}” in “{kr}”",
+    "cascaded": "created this goal by cascading “{source}”",
+}
+# Recorded in every "created" event; the timeline shows only the ones that say something.
+CREATED_FIELDS = ("parent_id", "weight", "due_date", "visibility")
+
+
+def _shown_keys(event: GoalEvent) -> list[str]:
+    """The before/after keys the timeline shows for an event."""
+    after = event.after if isinstance(event.after, dict) else {}
+    if event.kind == "checked_in":
+        return [k for k in ("value", "progress", "confidence") if after.get(k) not in ("", None)]
+    if event.kind in ("edited", "key_result_edited"):
+        return [k for k in after if k in FIELD_LABELS]
+    if event.kind in ("created", "cascaded"):
+        return [k for k in CREATED_FIELDS if after.get(k) not in ("", None)]
+    return []
+
+
+class Names:
+    """Titles and names the timeline mentions by id, each kind read in one query."""
+
+    LOOKUPS = {"parent_id": "goals", "from": "goals", "unit_id": "units", "owner_id": "people"}
+
+    def __init__(self, actor: Actor, events: list[GoalEvent], key_results: list[KeyResult]):
+        self.key_results = {kr.pk: kr.title for kr in key_results}
+        ids: dict[str, set[int]] = {"goals": set(), "units": set(), "people": set()}
+        for event in events:
+            states = [s for s in (event.before, event.after) if isinstance(s, dict)]
+            for key in [*_shown_keys(event), "from"]:
+                if key in self.LOOKUPS:
+                    ids[self.LOOKUPS[key]].update(
+                        s[key] for s in states if isinstance(s.get(key), int)
+                    )
+        org_id = actor.member.org_id
+        self.goals: dict[int, str] = {}
+        if ids["goals"]:
+            for g in Goal.objects.filter(org=org_id, pk__in=ids["goals"]).only(
+                "title", "owner_id", "visibility"
+            ):
+                self.goals[g.pk] = g.title if actor.can_view(g) else PRIVATE_GOAL
+        self.units: dict[int, str] = {}
+        if ids["units"]:
+            units = Unit.objects.filter(org=org_id, pk__in=ids["units"])
+            self.units = dict(units.values_list("pk", "name"))
+        self.people: dict[int, str] = {}
+        if ids["people"]:
+            people = Membership.objects.filter(org=org_id, pk__in=ids["people"])
+            self.people = {m.pk: m.display_name for m in people.select_related("user")}
+
+    def value(self, key: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if key in self.LOOKUPS:
+            return getattr(self, self.LOOKUPS[key]).get(value, "—")
+        if key in CHOICE_LABELS:
+            return CHOICE_LABELS[key].get(value, str(value))
+        if key == "progress":
+            return percent(float(value))
+        if key == "manual_progress":
+            return f"{number(value)}%"
+        if key in ("weight", "start_value", "target_value", "current_value", "value"):
+            return number(value)
+        if key == "due_date":
+            due = _as_date(value)
+            return smart.day(due) if due else str(value)
+        return str(value)
+
+
+def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    kr_id = after.get("key_result", before.get("key_result"))
+    kr_title = names.key_results.get(kr_id) or after.get("title") or before.get("title") or ""
+    summary = SUMMARIES.get(event.kind, event.kind.replace("_", " ")).format(
+        kr=kr_title,
+        milestone=after.get("milestone", ""),
+        source=names.value("from", after.get("from")),
+    )
+    if event.kind == "approved" and before.get("status") == GoalStatus.APPROVED:
+        summary = "approved the changes"
+    created = event.kind in ("created", "cascaded")
+    changes = [
+        (
+            FIELD_LABELS[key],
+            "" if created else names.value(key, before.get(key)),
+            names.value(key, after[key]),
+        )
+        for key in _shown_keys(event)
+    ]
+    who = event.actor.display_name if event.actor else "Cairn"
+    return TimelineEntry(who, event.created_at, summary, changes, event.comment)
+
+
+def _key_result_rows(goal: Goal) -> list[KeyResult]:
+    key_results = list(
+        KeyResult.objects.filter(org=goal.org_id, goal=goal).prefetch_related("milestones")
+    )
+    for kr in key_results:
+        kr.percent = round(kr.progress * 100)
+        kr.weight_text = number(kr.weight)
+        kr.milestone_list = list(kr.milestones.all())
+        if kr.kind == KeyResult.Kind.BOOLEAN:
+            kr.current_text = "Done" if kr.current_value >= 1 else "Not done"
+            kr.target_text = "Done"
+        elif kr.kind == KeyResult.Kind.MILESTONES:
+            done = sum(m.done for m in kr.milestone_list)
+            kr.current_text = f"{done} of {len(kr.milestone_list)} done"
+            kr.target_text = f"{len(kr.milestone_list)} milestones"
+        else:
+            label = kr.unit_label if kr.unit_label in ("%", "") else f" {kr.unit_label}"
+            kr.current_text = f"{number(kr.current_value)}{label}"
+            kr.target_text = (
+                f"{kr.get_direction_display().lower()} {number(kr.target_value)}{label}"
+                f" (from {number(kr.start_value)})"
+            )
+    return key_results
+
+
+def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
+    """From the top of the goal's cascade down to the goal, each with "may the actor open it"."""
+    if goal.parent_id is None:
+        return [(goal, True)]
+    chain = list(
+        Goal.objects.tree_filter(org=goal.org_id)
+        .select_related("owner__user")
+        .ancestors(goal, include_self=True)
+    )
+    return [(g, g.pk == goal.pk or actor.can_view(g)) for g in chain]
+
+
+@require_GET
+def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    goal = get_goal(actor, goal_pk)
+    health = health_for(goal, request.org)
+    key_results = _key_result_rows(goal)
+    children = list(actor.visible_goals().filter(parent=goal).select_related("owner__user", "unit"))
+    explanation = why(goal, visible_ids={c.pk for c in children}, org_slug=org_slug)
+    path = _alignment_path(actor, goal)
+    events = list(
+        GoalEvent.objects.filter(org=goal.org_id, goal=goal).select_related("actor__user")[
+            :TIMELINE_LIMIT
+        ]
+    )
+    names = Names(actor, events, key_results)
+    parent_visible = goal.parent is not None and actor.can_view(goal.parent)
+    can_edit = actor.can_edit(goal)
+    status = goal.status
+    context = {
+        "goal": goal,
+        "h": health,
+        "level_short": LEVEL_SHORT[goal.level],
+        "key_results": key_results,
+        "children": children,
+        "uncounted_children": [c for c in children if not c.counts],
+        "why": explanation,
+        "why_rounded": bool(explanation.rows) and explanation.value_text != f"{goal.percent}%",
+        "path": path,
+        "aligned": path[0][0].level == Level.ORGANISATION,
+        "timeline": [timeline_entry(e, names) for e in events],
+        "timeline_truncated": len(events) == TIMELINE_LIMIT,
+        "parent_visible": parent_visible,
+        "smart": smart.smart_check(
+            title=goal.title,
+            level=goal.level,
+            parent_title=(goal.parent.title if parent_visible else PRIVATE_GOAL)
+            if goal.parent
+            else None,
+            key_results=len(key_results),
+            children=len(children),
+            confidence=goal.confidence,
+            due_date=goal.due_date,
+            cycle_name=goal.cycle.name,
+            cycle_start=goal.cycle.start,
+            cycle_end=goal.cycle.end,
+        ),
+        "can_edit": can_edit,
+        "can_submit": can_edit and status in (GoalStatus.DRAFT, GoalStatus.CHANGES_REQUESTED),
+        "can_complete": can_edit and status == GoalStatus.APPROVED,
+        "can_cancel": can_edit and status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
+        "can_review": (status == GoalStatus.SUBMITTED or goal.needs_reapproval)
+        and actor.can_approve(goal),
+        "can_cascade": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED)
+        and actor.can_cascade(goal),
+        "can_check_in": actor.can_check_in(goal),
+        "can_propose": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
+    }
+    return render(request, "goals/goal_detail.html", context)
