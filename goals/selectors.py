@@ -1,0 +1,435 @@
+"""Reads for the cascade tree and alignment: each runs a fixed number of queries.
+
+Every read is scoped to what an ``Actor`` may see (``Actor.visible_goals()``). In
+the tree a visible goal whose parent the actor may not see is shown at the top
+level, as is any goal with no parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from goals.access import Actor
+from goals.health import AT_RISK_GAP, CADENCE_DAYS, ON_TRACK_GAP, health_for
+from goals.models import COUNTED_STATUSES, Confidence, Cycle, Goal, GoalStatus, Level
+from orgs.models import Membership, Organization, Unit
+from orgs.selectors import unit_paths
+
+TREE_RELATED = ("owner__user", "owner__unit", "unit", "cycle")
+
+# The status filter of the tree: health codes, plus stale and "not active yet".
+STATUS_FILTERS = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "stale": "Stale (no recent check-in)",
+    "not_active": "Not active yet",
+}
+NOT_ACTIVE_STATUSES = (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED)
+# A filtered tree shows this many matches at most (with their ancestors).
+MATCH_LIMIT = 200
+LEVEL_ORDER = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
+
+
+# --- Cycles -------------------------------------------------------------------
+
+
+def cycles_of(*, org: Organization) -> list[Cycle]:
+    return list(Cycle.objects.filter(org=org).order_by("-start", "-pk"))
+
+
+def default_cycle(cycles: list[Cycle]) -> Cycle | None:
+    """The active cycle (the latest if several), else the latest one."""
+    active = [c for c in cycles if c.status == Cycle.Status.ACTIVE]
+    return (active or cycles or [None])[0]
+
+
+def owner_choices(*, actor: Actor, cycle: Cycle | None) -> list[Membership]:
+    """People who own a goal the actor may see in the cycle, by name."""
+    if cycle is None:
+        return []
+    owning = actor.visible_goals().filter(cycle=cycle).order_by().values("owner_id")
+    return list(
+        Membership.objects.filter(org=cycle.org_id, pk__in=owning)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+# --- Recursive walks ----------------------------------------------------------
+
+
+def _sql(qs: QuerySet) -> tuple[str, tuple]:
+    if qs.query.is_sliced:
+        return qs.query.sql_with_params()
+    return qs.order_by().values("pk").query.sql_with_params()
+
+
+def _walk(start: QuerySet, within: QuerySet, *, up: bool) -> RawSQL:
+    """Ids of the ``start`` goals and their ancestors (``up``) or descendants, as a subquery.
+
+    ``start`` is a queryset of goals, or a sliced ``values("pk")`` one.
+
+    The walk only passes through goals in ``within``: a goal the actor may not see
+    ends it.
+    """
+    table = connection.ops.quote_name(Goal._meta.db_table)
+    join = "g.id = walk.parent_id" if up else "g.parent_id = walk.id"
+    start_sql, start_params = _sql(start)
+    within_sql, within_params = _sql(within)
+    # Only quoted table names and Django-compiled SQL are interpolated; values are params.
+    return RawSQL(  # noqa: S611
+        f"""
+        WITH RECURSIVE walk(id, parent_id) AS (
+            SELECT id, parent_id FROM {table} WHERE id IN ({start_sql})
+            UNION
+            SELECT g.id, g.parent_id FROM {table} g JOIN walk ON {join}
+            WHERE g.id IN ({within_sql})
+        )
+        SELECT id FROM walk
+        """,
+        (*start_params, *within_params),
+    )
+
+
+def _unit_subtree(org_id: int, unit_id: int) -> RawSQL:
+    """Ids of a unit and every unit below it, as a subquery."""
+    table = connection.ops.quote_name(Unit._meta.db_table)
+    return RawSQL(  # noqa: S611 - a quoted table name; values are params
+        f"""
+        WITH RECURSIVE sub(id) AS (
+            SELECT id FROM {table} WHERE org_id = %s AND id = %s
+            UNION
+            SELECT u.id FROM {table} u JOIN sub ON u.parent_id = sub.id WHERE u.org_id = %s
+        )
+        SELECT id FROM sub
+        """,
+        (org_id, unit_id, org_id),
+    )
+
+
+# --- Filters ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeFilters:
+    """What the tree is narrowed to; ids are already checked against the organisation."""
+
+    unit: int | None = None
+    owner: int | None = None
+    status: str = ""
+    at_risk: bool = False
+    search: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.unit or self.owner or self.status or self.at_risk or self.search)
+
+
+def health_q(
+    code: str, *, cycle: Cycle, cadence: str, today: date | None = None, now: datetime | None = None
+) -> Q:
+    """The goals whose health (goals.health) has ``code``, as a database condition."""
+    expected = cycle.elapsed(today)
+    now = now or timezone.now()
+    active = Q(status=GoalStatus.APPROVED)
+    near = Q(progress__gte=expected - ON_TRACK_GAP)
+    behind = Q(progress__gte=expected - AT_RISK_GAP)
+    low = Q(confidence=Confidence.LOW)
+    if code == "on_track":
+        return active & near & ~low
+    if code == "at_risk":
+        return active & behind & (~near | low)
+    if code == "off_track":
+        return active & ~behind
+    if code == "at_risk_or_off_track":
+        return active & (~near | low)
+    if code == "stale":
+        cutoff = now - timedelta(days=CADENCE_DAYS.get(cadence, 7))
+        return active & (
+            Q(last_checkin_at__lt=cutoff) | Q(last_checkin_at__isnull=True, updated_at__lt=cutoff)
+        )
+    if code == "not_active":
+        return Q(status__in=NOT_ACTIVE_STATUSES)
+    raise ValueError(f"Unknown status filter {code!r}")
+
+
+def filter_q(filters: TreeFilters, *, cycle: Cycle, org: Organization) -> Q:
+    q = Q()
+    if filters.unit:
+        units = _unit_subtree(org.pk, filters.unit)
+        q &= Q(unit_id__in=units) | Q(owner__unit_id__in=units)
+    if filters.owner:
+        q &= Q(owner_id=filters.owner)
+    if filters.status:
+        q &= health_q(filters.status, cycle=cycle, cadence=org.checkin_cadence)
+    if filters.at_risk:
+        q &= health_q("at_risk_or_off_track", cycle=cycle, cadence=org.checkin_cadence)
+    if filters.search:
+        q &= Q(title__icontains=filters.search)
+    return q
+
+
+# --- The tree -----------------------------------------------------------------
+
+
+def _tree_rows(visible: QuerySet[Goal]) -> QuerySet[Goal]:
+    """Goals with owner, units and cycle, their count of visible children and whether
+    they sit at the top of this actor's tree."""
+    children = (
+        visible.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    top = Q(parent__isnull=True) | ~Q(parent_id__in=visible.order_by().values("pk"))
+    return visible.select_related(*TREE_RELATED).annotate(
+        child_count=Coalesce(Subquery(children, output_field=IntegerField()), Value(0)),
+        is_top=ExpressionWrapper(top, output_field=BooleanField()),
+    )
+
+
+def tree_goals(
+    *,
+    actor: Actor,
+    cycle: Cycle,
+    open_ids: Iterable[int] = (),
+    expand_ids: Iterable[int] = (),
+) -> list[Goal]:
+    """The top of the tree, the children of opened goals (and of all their ancestors),
+    and everything below the goals to expand: one query."""
+    visible = actor.visible_goals().filter(cycle=cycle)
+    wanted = Q(is_top=True)
+    if open_ids:
+        opened = _walk(visible.filter(pk__in=list(open_ids)), visible, up=True)
+        wanted |= Q(parent_id__in=opened)
+    if expand_ids:
+        wanted |= Q(pk__in=_walk(visible.filter(pk__in=list(expand_ids)), visible, up=False))
+    return list(_tree_rows(visible).filter(wanted))
+
+
+def tree_matches(
+    *, actor: Actor, org: Organization, cycle: Cycle, filters: TreeFilters
+) -> tuple[list[Goal], bool]:
+    """Goals matching ``filters`` (``is_match``) with their visible ancestors: one query.
+
+    At most ``MATCH_LIMIT`` matches, by title; the flag says whether there were more.
+    Assemble them with ``matches_only`` to drop what no shown match needs.
+    """
+    visible = actor.visible_goals().filter(cycle=cycle)
+    condition = filter_q(filters, cycle=cycle, org=org)
+    first = visible.filter(condition).order_by("title", "pk").values("pk")[: MATCH_LIMIT + 1]
+    rows = list(
+        _tree_rows(visible)
+        .filter(pk__in=_walk(first, visible, up=True))
+        .annotate(is_match=ExpressionWrapper(condition, output_field=BooleanField()))
+    )
+    # The first matches by title are all among the rows; later ones only as ancestors.
+    found = sorted((g for g in rows if g.is_match), key=lambda g: (g.title, g.pk))
+    for goal in found[MATCH_LIMIT:]:
+        goal.is_match = False
+    return rows, len(found) > MATCH_LIMIT
+
+
+def tree_children(*, actor: Actor, goal: Goal, expand_all: bool = False) -> list[Goal]:
+    """The visible children of ``goal``, or its whole visible subtree: one query."""
+    visible = actor.visible_goals().filter(cycle=goal.cycle_id)
+    rows = _tree_rows(visible)
+    if expand_all:
+        below = _walk(visible.filter(pk=goal.pk), visible, up=False)
+        return list(rows.filter(pk__in=below).exclude(pk=goal.pk))
+    return list(rows.filter(parent=goal))
+
+
+def _sort_key(goal: Goal) -> tuple:
+    return (LEVEL_ORDER.get(goal.level, 9), goal.title.lower(), goal.pk)
+
+
+@dataclass
+class Forest:
+    """Goals assembled into a tree: ``roots`` with ``kids`` on every node."""
+
+    roots: list[Goal]
+    nodes: dict[int, Goal] = field(default_factory=dict)
+
+
+def assemble(
+    rows: list[Goal],
+    *,
+    org: Organization,
+    roots_are: str = "top",
+    root_parent: int | None = None,
+    level: int = 1,
+    matches_only: bool = False,
+) -> Forest:
+    """Nest ``rows`` under their parents, sorted (objectives first, then by title).
+
+    ``roots_are="top"`` starts from the goals at the top of the actor's tree;
+    ``"children"`` starts from the children of ``root_parent``. Goals whose parent
+    is not among the rows, and that are not roots, are left out; with
+    ``matches_only`` so are goals that neither match (``is_match``) nor lead to a
+    match. Each node gets ``kids``, ``health``, ``level_in_tree`` (from ``level``),
+    ``setsize`` and ``posinset``.
+    """
+    nodes = {g.pk: g for g in rows}
+    kids: dict[int, list[Goal]] = {pk: [] for pk in nodes}
+    roots: list[Goal] = []
+    for goal in rows:
+        is_root = goal.is_top if roots_are == "top" else goal.parent_id == root_parent
+        if is_root:
+            roots.append(goal)
+        elif goal.parent_id in nodes:
+            kids[goal.parent_id].append(goal)
+
+    if matches_only:
+
+        def leads_to_match(goal: Goal) -> bool:
+            kids[goal.pk] = [kid for kid in kids[goal.pk] if leads_to_match(kid)]
+            return goal.is_match or bool(kids[goal.pk])
+
+        roots = [root for root in roots if leads_to_match(root)]
+
+    shown: dict[int, Goal] = {}
+
+    def place(siblings: list[Goal], depth: int) -> None:
+        siblings.sort(key=_sort_key)
+        for position, goal in enumerate(siblings, start=1):
+            goal.kids = kids[goal.pk]
+            goal.level_in_tree = depth
+            goal.setsize = len(siblings)
+            goal.posinset = position
+            goal.health = health_for(goal, org)
+            shown[goal.pk] = goal
+            place(goal.kids, depth + 1)
+
+    place(roots, level)
+    return Forest(roots=roots, nodes=shown)
+
+
+# --- Alignment ----------------------------------------------------------------
+
+
+def alignment_path(goal: Goal, *, actor: Actor | None = None) -> list[Goal]:
+    """The goals ``goal`` contributes to, from the organisation objective down to its
+    parent (one query). With ``actor``, goals they may not see are left out."""
+    if goal.parent_id is None:
+        return []
+    everything = Goal.objects.filter(org=goal.org_id)
+    up = _walk(everything.filter(pk=goal.parent_id), everything, up=True)
+    found = {g.pk: g for g in everything.filter(pk__in=up).select_related(*TREE_RELATED)}
+    path: list[Goal] = []
+    pk = goal.parent_id
+    while pk in found and len(path) <= len(found):
+        path.append(found[pk])
+        pk = found[pk].parent_id
+    path.reverse()
+    if actor is not None:
+        path = [g for g in path if actor.can_view(g)]
+    return path
+
+
+@dataclass(frozen=True)
+class UnitAlignment:
+    unit_id: int | None
+    path: str
+    goals: int
+    aligned: int
+
+    @property
+    def percent(self) -> int:
+        return round(self.aligned * 100 / self.goals) if self.goals else 0
+
+
+@dataclass
+class AlignmentReport:
+    unaligned: list[Goal]
+    lonely_objectives: list[Goal]
+    due_after_parent: list[Goal]
+    units: list[UnitAlignment]
+
+    @property
+    def total_goals(self) -> int:
+        return sum(row.goals for row in self.units)
+
+    @property
+    def total_aligned(self) -> int:
+        return sum(row.aligned for row in self.units)
+
+    @property
+    def total_percent(self) -> int:
+        total = self.total_goals
+        return round(self.total_aligned * 100 / total) if total else 0
+
+
+def alignment_report(*, actor: Actor, cycle: Cycle) -> AlignmentReport:
+    """The four alignment checks over the goals ``actor`` may see in ``cycle``: 5 queries."""
+    visible = actor.visible_goals().filter(cycle=cycle)
+    related = visible.select_related(*TREE_RELATED)
+    # Active goals below the organisation level that contribute to nothing.
+    unaligned = related.filter(status=GoalStatus.APPROVED, parent__isnull=True).exclude(
+        level=Level.ORGANISATION
+    )
+    # Objectives without a single counted contribution (the check looks at every goal:
+    # a private contribution still counts, and only a yes/no comes out of it).
+    contributed = Goal.objects.filter(
+        org=cycle.org_id, cycle=cycle, parent__isnull=False, status__in=COUNTED_STATUSES
+    ).values("parent_id")
+    lonely = (
+        related.filter(level=Level.ORGANISATION)
+        .exclude(status=GoalStatus.CANCELLED)
+        .exclude(pk__in=contributed)
+    )
+    late = (
+        related.filter(parent_id__in=visible.order_by().values("pk"))
+        .filter(due_date__gt=F("parent__due_date"))
+        .exclude(status=GoalStatus.CANCELLED)
+        .select_related("parent")
+        .order_by("due_date", "title")
+    )
+    per_unit = (
+        visible.exclude(level=Level.ORGANISATION)
+        .exclude(status=GoalStatus.CANCELLED)
+        .annotate(unit_key=Coalesce("unit_id", "owner__unit_id"))
+        .order_by()
+        .values("unit_key")
+        .annotate(goals=Count("pk"), aligned=Count("pk", filter=Q(parent__isnull=False)))
+    )
+    paths = unit_paths(org=actor.member.org_id)
+    units = sorted(
+        (
+            UnitAlignment(
+                unit_id=row["unit_key"],
+                path=paths.get(row["unit_key"], "No unit"),
+                goals=row["goals"],
+                aligned=row["aligned"],
+            )
+            for row in per_unit
+        ),
+        key=lambda row: (row.unit_id is None, row.path.lower()),
+    )
+    return AlignmentReport(
+        unaligned=sorted(unaligned, key=_sort_key),
+        lonely_objectives=list(lonely.order_by("title")),
+        due_after_parent=list(late),
+        units=units,
+    )
