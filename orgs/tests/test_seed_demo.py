@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from goals.models import Cycle
 from orgs.models import Membership, Organization, Role, Unit, User
 from orgs.tenancy import tenant_context
 
@@ -23,6 +24,15 @@ LOGINS = {
 
 
 def seed(*args: str) -> str:
+    """Run seed_demo without the goals cascade, which these tests don't look at
+    (goals/tests/test_demo.py does)."""
+    out = StringIO()
+    call_command("seed_demo", "--no-goals", *args, stdout=out)
+    return out.getvalue()
+
+
+def seed_with_goals(*args: str) -> str:
+    """The full seed_demo, goals included."""
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
@@ -176,3 +186,25 @@ def test_it_creates_nothing_when_grown_twice_to_the_same_size():
 def test_it_refuses_a_negative_number_of_people():
     with pytest.raises(CommandError):
         seed("--people", "-1")
+
+
+def test_it_refuses_a_negative_number_of_goals_per_person():
+    with pytest.raises(CommandError, match="--goals-per-person must be zero or more"):
+        seed_with_goals("--goals-per-person", "-1")
+
+
+def test_it_leaves_goals_out_when_asked():
+    out = seed()
+
+    for slug in ("acme", "globex"):
+        org = Organization.objects.get(slug=slug)
+        with tenant_context(org.pk):
+            assert not Cycle.objects.filter(org=org).exists()
+    assert "0 cycles, 0 goals and 0 check-ins." in out
+    assert "Acme Corporation (/o/acme/): 28 people, 16 units\n" in out
+
+
+def test_it_refuses_scaled_goals_without_the_demo_goals():
+    with pytest.raises(CommandError, match="drop --no-goals"):
+        seed("--people", "60", "--goals-per-person", "2")
+    assert not Organization.objects.exists()

@@ -1,13 +1,16 @@
-"""Demo data: two organisations with unit trees, people, reporting lines and logins.
+"""Demo data: two organisations with unit trees, people, reporting lines, logins and goals.
 
 Idempotent: organisations are keyed on slug, units on their path, people on their
-email address; a re-run creates only what is missing and changes nothing else.
-``--people N`` grows Acme to N active people in about N/10 units.
+email address, cycles on their name and goals on (cycle, title, owner); a re-run
+creates only what is missing and changes nothing else. ``--people N`` grows Acme to
+N active people in about N/10 units; ``--goals-per-person N`` gives each of Acme's
+people N individual goals and each unit a unit goal.
 
-Rows are written directly (and in bulk for ``--people``) rather than through the
-services: this is demo data, with no events, emails or per-row validation to run.
-Every tenant write happens inside ``tenant_context`` so PostgreSQL's row-level
-security accepts it.
+People and units are written directly (and in bulk for ``--people``) rather than
+through the services: there are no events, emails or per-row validation to run for
+them. The goals cascade (goals.demo) goes through goals.services, so its events and
+progress are real; the scaled goals are bulk-inserted. Every tenant write happens
+inside ``tenant_context`` so PostgreSQL's row-level security accepts it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
+from goals import demo
+from goals.models import CheckIn, Cycle, Goal
 from orgs.models import Membership, Organization, Role, Unit, User
 from orgs.selectors import unit_paths
 from orgs.tenancy import tenant_context
@@ -280,6 +285,7 @@ class Totals:
     memberships: int = 0
     leads: int = 0
     orgs: int = 0
+    goals: demo.Totals = field(default_factory=demo.Totals)
     notes: list[str] = field(default_factory=list)
 
 
@@ -297,16 +303,54 @@ class Command(BaseCommand):
             default=0,
             help="Grow Acme to this many active people, in about one unit per ten people.",
         )
+        parser.add_argument(
+            "--goals-per-person",
+            type=int,
+            default=0,
+            help="Give each of Acme's people this many individual goals (two key results and "
+            "a few check-ins each) and each unit a unit goal; use with --people.",
+        )
+        parser.add_argument(
+            "--no-goals",
+            action="store_true",
+            help="Only organisations, units, people and logins: no cycles or goals.",
+        )
 
-    def handle(self, *args, people: int = 0, **options) -> None:
+    def handle(
+        self, *args, people: int = 0, goals_per_person: int = 0, no_goals: bool = False, **options
+    ) -> None:
         if people < 0:
             raise CommandError("--people must be zero or more.")
+        if goals_per_person < 0:
+            raise CommandError("--goals-per-person must be zero or more.")
+        if no_goals and goals_per_person:
+            raise CommandError("--goals-per-person needs the demo goals: drop --no-goals.")
         self.password_hash = make_password(PASSWORD)  # hashed once, shared by every demo user
         totals = Totals()
         orgs = {spec.slug: self.seed_org(spec, totals) for spec in SPECS}
         if people:
             self.grow(orgs["acme"], people, totals)
+        if not no_goals:
+            for org in orgs.values():
+                totals.goals.add(demo.seed_goals(org))
+        if goals_per_person:
+            self.scale_goals(orgs["acme"], goals_per_person, totals)
         self.report(orgs, totals)
+
+    def scale_goals(self, org: Organization, per_person: int, totals: Totals) -> None:
+        scaled = demo.seed_scaled_goals(
+            org, goals_per_person=per_person, progress=self.stage_progress
+        )
+        totals.goals.add(scaled)
+        if scaled.goals:
+            self.stdout.write("")  # end the progress bar's line
+            totals.notes.append(
+                f"Added {scaled.goals:,} goals to {org.name} ({per_person} a person, plus unit "
+                f"goals) with {scaled.key_results:,} key results, {scaled.checkins:,} check-ins "
+                f"and {scaled.events:,} events in {scaled.seconds:.1f} s."
+            )
+        else:
+            totals.notes.append(f"{org.name}'s people already have {per_person} goals each.")
 
     # --- The fixed demo --------------------------------------------------------
 
@@ -518,22 +562,34 @@ class Command(BaseCommand):
             flush()
         self.stdout.write("")
 
-    def progress(self, done: int, total: int) -> None:
+    def progress(self, done: int, total: int, label: str = "Adding people") -> None:
         width = 30
         filled = width * done // total if total else width
         bar = "#" * filled + "." * (width - filled)
-        self.stdout.write(f"\rAdding people [{bar}] {done}/{total}", ending="")
+        self.stdout.write(f"\r{label} [{bar}] {done}/{total}", ending="")
         self.stdout.flush()
+
+    def stage_progress(self, stage: str, done: int, total: int) -> None:
+        """One bar per stage of the scaled goals; a new stage starts on a new line."""
+        if not total:
+            return
+        if stage != getattr(self, "_stage", None):
+            if getattr(self, "_stage", None) is not None:
+                self.stdout.write("")
+            self._stage = stage
+        self.progress(done, total, stage)
 
     # --- Summary ----------------------------------------------------------------
 
     def report(self, orgs: dict[str, Organization], totals: Totals) -> None:
-        if not any([totals.orgs, totals.units, totals.memberships, totals.leads]):
+        goals = totals.goals
+        if not any([totals.orgs, totals.units, totals.memberships, totals.leads, goals.goals]):
             self.stdout.write("Demo data already in place: nothing to create.")
         else:
             self.stdout.write(
                 f"Created {totals.orgs} organisations, {totals.units} units, "
-                f"{totals.users} accounts and {totals.memberships} memberships."
+                f"{totals.users} accounts, {totals.memberships} memberships, "
+                f"{goals.cycles} cycles, {goals.goals:,} goals and {goals.checkins:,} check-ins."
             )
         for note in totals.notes:
             self.stdout.write(note)
@@ -541,7 +597,15 @@ class Command(BaseCommand):
             with tenant_context(org.pk):
                 people = Membership.objects.filter(org=org, is_active=True).count()
                 units = Unit.objects.filter(org=org).count()
-            self.stdout.write(f"  {org.name} (/o/{org.slug}/): {people} people, {units} units")
+                cycle = Cycle.objects.filter(org=org, status=Cycle.Status.ACTIVE).first()
+                summary = ""
+                if cycle is not None:
+                    goal_count = Goal.objects.filter(org=org, cycle=cycle).count()
+                    checkins = CheckIn.objects.filter(org=org, goal__cycle=cycle).count()
+                    summary = f"; {cycle}: {goal_count:,} goals, {checkins:,} check-ins"
+            self.stdout.write(
+                f"  {org.name} (/o/{org.slug}/): {people} people, {units} units{summary}"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nOpen {settings.SITE_URL}/ and log in with password {PASSWORD!r}:"
