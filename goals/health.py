@@ -34,7 +34,12 @@ class Health:
 
 
 def health(
-    goal: Goal, *, cycle_start: date, cycle_end: date, cadence: str, today: date | None = None,
+    goal: Goal,
+    *,
+    cycle_start: date,
+    cycle_end: date,
+    cadence: str,
+    today: date | None = None,
     now: datetime | None = None,
 ) -> Health:
     today = today or timezone.localdate()
@@ -62,5 +67,6 @@ def health(
 
 def health_for(goal: Goal, org) -> Health:
     """Health of a goal whose cycle is loaded (select_related("cycle"))."""
-    return health(goal, cycle_start=goal.cycle.start, cycle_end=goal.cycle.end,
-                  cadence=org.checkin_cadence)
+    return health(
+        goal, cycle_start=goal.cycle.start, cycle_end=goal.cycle.end, cadence=org.checkin_cadence
+    )
