@@ -8,6 +8,9 @@ and sends notifications with ``transaction.on_commit``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -637,7 +640,22 @@ def _cascade_one(
     return goal
 
 
+_notifications_on: ContextVar[bool] = ContextVar("goal_notifications_on", default=True)
+
+
+@contextmanager
+def notifications_paused() -> Iterator[None]:
+    """Write without emailing owners (demo data, bulk imports)."""
+    token = _notifications_on.set(False)
+    try:
+        yield
+    finally:
+        _notifications_on.reset(token)
+
+
 def _notify(goal: Goal, kind: str) -> None:
+    if not _notifications_on.get():
+        return
     from goals.tasks import notify_goal_owner
 
     org_id, goal_id = goal.org_id, goal.pk

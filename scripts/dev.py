@@ -101,6 +101,8 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 
 def main() -> int:
     port = os.environ.get("PORT", "8000")
+    # Links in emails (invitations) point at this server.
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     stopping = threading.Event()
 
     def on_signal(signum, frame) -> None:

@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
 from goals import demo
+from goals import services as goal_services
 from goals.models import CheckIn, Cycle, Goal
 from orgs.models import Membership, Organization, Role, Unit, User
 from orgs.selectors import unit_paths
@@ -332,7 +333,8 @@ class Command(BaseCommand):
             self.grow(orgs["acme"], people, totals)
         if not no_goals:
             for org in orgs.values():
-                totals.goals.add(demo.seed_goals(org))
+                with goal_services.notifications_paused():
+                    totals.goals.add(demo.seed_goals(org))
         if goals_per_person:
             self.scale_goals(orgs["acme"], goals_per_person, totals)
         self.report(orgs, totals)
