@@ -419,7 +419,8 @@ def _person_plan(
     person = PersonPlan(
         row=row.number,
         email=row.email,
-        full_name=full_name or member.user.full_name,
+        # An account's name is the person's own: the file names only nameless accounts.
+        full_name=member.user.full_name or full_name,
         unit_key=unit_key,
         unit_path=units.path_of[unit_key],
         manager_email=row.manager_email if "manager_email" in columns else current_manager,
@@ -509,7 +510,7 @@ def _add_people(
             user.set_unusable_password()
             to_create.append(user)
             users[person.email] = user
-        elif person.full_name and person.full_name != user.full_name:
+        elif person.full_name and not user.full_name:
             user.full_name = person.full_name
             renamed.append(user)
     User.objects.bulk_create(to_create, batch_size=500)

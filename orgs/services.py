@@ -35,6 +35,7 @@ INACTIVE_MANAGER = "The manager must be an active member of the organisation."
 OTHER_ORG = "Choose from this organisation."
 ALREADY_MEMBER = "{email} is already a member of this organisation."
 INVITATION_USED = "This invitation has already been used or has expired."
+NAME_IS_THEIRS = "Only the person can change their name: it is theirs in every organisation."
 LAST_ADMIN = "The organisation needs at least one active admin."
 
 
@@ -134,6 +135,10 @@ def membership_update(
     membership.unit, membership.manager = unit, manager
     membership.save(update_fields=["role", "title", "unit", "manager"])
     if full_name is not None and full_name.strip() != membership.user.full_name:
+        # An account is the person's own and may belong to other organisations:
+        # an organisation's admins may name it only while it has no name.
+        if membership.user.full_name:
+            raise ValidationError({"full_name": NAME_IS_THEIRS})
         membership.user.full_name = full_name.strip()
         membership.user.save(update_fields=["full_name"])
     return membership

@@ -233,6 +233,10 @@ def person_edit(request: HttpRequest, org_slug: str, membership_pk: int) -> Http
         "manager": person.manager_id,
     }
     form = MembershipForm(_posted(request), org=request.org, initial=initial)
+    if person.user.full_name:
+        # Names belong to the person (accounts are shared across organisations).
+        form.fields["full_name"].disabled = True
+        form.fields["full_name"].help_text = "Only the person can change their name."
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_update(membership=person, **form.cleaned_data)

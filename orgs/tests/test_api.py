@@ -403,7 +403,6 @@ def test_it_updates_a_membership(cast):
     response = api(cast.admin).patch(
         url(cast.org, f"memberships/{cast.member.pk}/"),
         {
-            "full_name": "Robert Member",
             "title": " Staff Engineer ",
             "role": "manager",
             "unit": cast.engineering.pk,
@@ -420,7 +419,16 @@ def test_it_updates_a_membership(cast):
         person.role,
         person.unit_id,
         person.manager_id,
-    ) == ("Robert Member", "Staff Engineer", Role.MANAGER, cast.engineering.pk, cast.admin.pk)
+    ) == ("Bob Member (Acme)", "Staff Engineer", Role.MANAGER, cast.engineering.pk, cast.admin.pk)
+
+
+def test_it_refuses_to_rename_a_person_who_has_a_name(cast):
+    response = api(cast.admin).patch(
+        url(cast.org, f"memberships/{cast.member.pk}/"), {"full_name": "Robert"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["full_name"] == [services.NAME_IS_THEIRS]
+    assert read_membership(cast.org, cast.member.pk).user.full_name == "Bob Member (Acme)"
 
 
 def test_it_changes_only_what_a_membership_patch_names(cast):
