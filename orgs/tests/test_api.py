@@ -632,3 +632,9 @@ def test_it_serves_api_docs_from_local_static_files(client):
     assert all(link.startswith("/") and not link.startswith("//") for link in links), links
     script = next(link for link in links if "script" in link)
     assert client.get(script.replace("&amp;", "&")).status_code == 200
+
+
+def test_the_api_docs_have_no_inline_style_for_the_csp_to_block(client):
+    html = client.get("/api/docs/").content.decode()
+    assert "<style" not in html and 'style="' not in html
+    assert "/static/css/api_docs.css" in html
