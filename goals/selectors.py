@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -63,16 +64,9 @@ def default_cycle(cycles: list[Cycle]) -> Cycle | None:
     return (active or cycles or [None])[0]
 
 
-def owner_choices(*, actor: Actor, cycle: Cycle | None) -> list[Membership]:
-    """People who own a goal the actor may see in the cycle, by name."""
-    if cycle is None:
-        return []
-    owning = actor.visible_goals().filter(cycle=cycle).order_by().values("owner_id")
-    return list(
-        Membership.objects.filter(org=cycle.org_id, pk__in=owning)
-        .select_related("user")
-        .order_by("user__full_name", "user__email")
-    )
+def owner_named(*, org: Organization, pk: int) -> Membership | None:
+    """The member of ``org`` a tree link filters on (``owner=<id>``), or None: one query."""
+    return Membership.objects.filter(org=org, pk=pk).select_related("user").first()
 
 
 # --- Recursive walks ----------------------------------------------------------
@@ -82,6 +76,16 @@ def _sql(qs: QuerySet) -> tuple[str, tuple]:
     if qs.query.is_sliced:
         return qs.query.sql_with_params()
     return qs.order_by().values("pk").query.sql_with_params()
+
+
+def _union(parts: list[QuerySet]) -> RawSQL:
+    """The ids of the goals in any of ``parts``, as one subquery."""
+    compiled = [_sql(qs) for qs in parts]
+    # Only Django-compiled SQL is interpolated; values are params.
+    return RawSQL(  # noqa: S611
+        " UNION ".join(sql for sql, _params in compiled),
+        tuple(param for _sql_text, params in compiled for param in params),
+    )
 
 
 def _walk(start: QuerySet, within: QuerySet, *, up: bool) -> RawSQL:
@@ -136,13 +140,16 @@ class TreeFilters:
 
     unit: int | None = None
     owner: int | None = None
+    owner_q: str = ""
     status: str = ""
     at_risk: bool = False
     search: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.unit or self.owner or self.status or self.at_risk or self.search)
+        return bool(
+            self.unit or self.owner or self.owner_q or self.status or self.at_risk or self.search
+        )
 
 
 def health_q(
@@ -180,6 +187,9 @@ def filter_q(filters: TreeFilters, *, cycle: Cycle, org: Organization) -> Q:
         q &= Q(unit_id__in=units) | Q(owner__unit_id__in=units)
     if filters.owner:
         q &= Q(owner_id=filters.owner)
+    # Every word of the owner search is in the owner's name or email address.
+    for word in filters.owner_q.split():
+        q &= Q(owner__user__full_name__icontains=word) | Q(owner__user__email__icontains=word)
     if filters.status:
         q &= health_q(filters.status, cycle=cycle, cadence=org.checkin_cadence)
     if filters.at_risk:
@@ -192,9 +202,16 @@ def filter_q(filters: TreeFilters, *, cycle: Cycle, org: Organization) -> Q:
 # --- The tree -----------------------------------------------------------------
 
 
-def _tree_rows(visible: QuerySet[Goal]) -> QuerySet[Goal]:
+def _tree_rows(visible: QuerySet[Goal], *, sees_all: bool) -> QuerySet[Goal]:
     """Goals with owner, units and cycle, their count of visible children and whether
-    they sit at the top of this actor's tree."""
+    they sit at the top of this actor's tree.
+
+    ``sees_all``: ``visible`` is every goal of the cycle (an admin's), so the top is
+    just the goals without a parent (services keep a parent in its child's cycle).
+    Otherwise a goal whose parent is not visible is at the top too; ``NOT EXISTS``
+    lets the planner see that few goals qualify (a ``NOT IN`` made it expect
+    thousands and join every membership and user).
+    """
     children = (
         visible.filter(parent=OuterRef("pk"))
         .order_by()
@@ -202,7 +219,9 @@ def _tree_rows(visible: QuerySet[Goal]) -> QuerySet[Goal]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    top = Q(parent__isnull=True) | ~Q(parent_id__in=visible.order_by().values("pk"))
+    top = Q(parent__isnull=True)
+    if not sees_all:
+        top |= ~Exists(visible.filter(pk=OuterRef("parent_id")).order_by())
     return visible.select_related(*TREE_RELATED).annotate(
         child_count=Coalesce(Subquery(children, output_field=IntegerField()), Value(0)),
         is_top=ExpressionWrapper(top, output_field=BooleanField()),
@@ -219,13 +238,21 @@ def tree_goals(
     """The top of the tree, the children of opened goals (and of all their ancestors),
     and everything below the goals to expand: one query."""
     visible = actor.visible_goals().filter(cycle=cycle)
-    wanted = Q(is_top=True)
+    # Each kind of wanted goal is its own branch of a UNION of ids rather than a term
+    # of one OR: PostgreSQL estimates each branch well, where it guessed thousands of
+    # rows for the OR (and then spent more time compiling the query than running it).
+    parts = [visible.filter(parent__isnull=True)]
+    if not actor.is_admin:
+        parent_visible = Exists(visible.filter(pk=OuterRef("parent_id")).order_by())
+        parts.append(visible.filter(parent__isnull=False).filter(~parent_visible))
     if open_ids:
         opened = _walk(visible.filter(pk__in=list(open_ids)), visible, up=True)
-        wanted |= Q(parent_id__in=opened)
+        parts.append(visible.filter(parent_id__in=opened))
     if expand_ids:
-        wanted |= Q(pk__in=_walk(visible.filter(pk__in=list(expand_ids)), visible, up=False))
-    return list(_tree_rows(visible).filter(wanted))
+        below = _walk(visible.filter(pk__in=list(expand_ids)), visible, up=False)
+        parts.append(visible.filter(pk__in=below))
+    rows = _tree_rows(visible, sees_all=actor.is_admin)
+    return list(rows.filter(pk__in=_union(parts)))
 
 
 def tree_matches(
@@ -240,7 +267,7 @@ def tree_matches(
     condition = filter_q(filters, cycle=cycle, org=org)
     first = visible.filter(condition).order_by("title", "pk").values("pk")[: MATCH_LIMIT + 1]
     rows = list(
-        _tree_rows(visible)
+        _tree_rows(visible, sees_all=actor.is_admin)
         .filter(pk__in=_walk(first, visible, up=True))
         .annotate(is_match=ExpressionWrapper(condition, output_field=BooleanField()))
     )
@@ -254,7 +281,7 @@ def tree_matches(
 def tree_children(*, actor: Actor, goal: Goal, expand_all: bool = False) -> list[Goal]:
     """The visible children of ``goal``, or its whole visible subtree: one query."""
     visible = actor.visible_goals().filter(cycle=goal.cycle_id)
-    rows = _tree_rows(visible)
+    rows = _tree_rows(visible, sees_all=actor.is_admin)
     if expand_all:
         below = _walk(visible.filter(pk=goal.pk), visible, up=False)
         return list(rows.filter(pk__in=below).exclude(pk=goal.pk))

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
-from orgs.models import Organization
+from orgs.models import Membership, Organization
 from orgs.selectors import unit_paths
 
 # Enough for any tree a person opens by hand; keeps URLs and queries bounded.
@@ -131,15 +131,22 @@ def _decorate(
     return count
 
 
-def _filters(request: HttpRequest, paths: dict[int, str], owners: list) -> selectors.TreeFilters:
+def _owner(request: HttpRequest, org: Organization) -> Membership | None:
+    """The person an ``owner=<membership id>`` link filters on; unknown ids are ignored."""
+    raw = request.GET.get("owner", "")
+    return selectors.owner_named(org=org, pk=int(raw)) if raw.isdigit() else None
+
+
+def _filters(
+    request: HttpRequest, paths: dict[int, str], owner: Membership | None
+) -> selectors.TreeFilters:
     """The tree's filters from the query string; unknown units, owners or statuses are ignored."""
     unit = request.GET.get("unit", "")
-    owner = request.GET.get("owner", "")
     status = request.GET.get("status", "")
-    owner_ids = {m.pk for m in owners}
     return selectors.TreeFilters(
         unit=int(unit) if unit.isdigit() and int(unit) in paths else None,
-        owner=int(owner) if owner.isdigit() and int(owner) in owner_ids else None,
+        owner=owner.pk if owner else None,
+        owner_q=" ".join(request.GET.get("owner_q", "").split())[:SEARCH_MAX],
         status=status if status in selectors.STATUS_FILTERS else "",
         at_risk=request.GET.get("at_risk") == "1",
         search=request.GET.get("q", "").strip()[:SEARCH_MAX],
@@ -152,14 +159,14 @@ def goal_tree(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
     cycles, cycle = _cycle(request, org)
     paths = unit_paths(org=org)
-    owners = selectors.owner_choices(actor=actor, cycle=cycle)
-    filters = _filters(request, paths, owners)
+    owner = _owner(request, org)
+    filters = _filters(request, paths, owner)
     context = {
         "cycles": cycles,
         "cycle": cycle,
         "filters": filters,
         "unit_choices": sorted(paths.items(), key=lambda item: item[1].lower()),
-        "owners": owners,
+        "owner": owner,
         "status_choices": selectors.STATUS_FILTERS.items(),
         "roots": [],
         "shown": 0,

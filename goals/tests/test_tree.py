@@ -404,6 +404,47 @@ def test_the_owner_filter(cast, cascade, login):
     response = login(cast.admin).get(tree_url(cast), {"owner": cast.member2.pk})
     assert matches(response) == ["Hire a platform engineer"]
     assert roots(html(response)) == ["Double weekly active teams"]
+    # The link's owner is named next to a box that lifts the filter when unticked.
+    body = response.content.decode()
+    assert f'name="owner" value="{cast.member2.pk}" checked' in body
+    assert "Only Carol Member (Acme)'s goals" in body
+
+
+def test_the_owner_search_finds_goals_by_the_owners_name_or_email(cast, cascade, login):
+    client = login(cast.admin)
+    by_name = ["Document every endpoint", "Tidy the backlog", "Write the auth guide"]
+    assert matches(client.get(tree_url(cast), {"owner_q": "bob"})) == by_name
+    assert matches(client.get(tree_url(cast), {"owner_q": "  MEMBER   bob "})) == by_name
+    assert matches(client.get(tree_url(cast), {"owner_q": "member2@"})) == [
+        "Hire a platform engineer"
+    ]
+    nobody = client.get(tree_url(cast), {"owner_q": "nobody at all"})
+    assert nobody.status_code == 200 and matches(nobody) == []
+    assert b"No goal you can see matches these filters." in nobody.content
+
+
+def test_the_owner_filter_is_a_labelled_text_field_not_a_list_of_everyone(cast, cascade, login):
+    page = html(login(cast.admin).get(tree_url(cast), {"owner_q": "carol"}))
+    field = by_id(page, "tree-owner-q")
+    assert attrs(field)["name"] == "owner_q" and attrs(field)["value"] == "carol"
+    labels = [e for e in walk(page) if e.name == "label"]
+    label = next(e for e in labels if attrs(e).get("for") == "tree-owner-q")
+    assert "Owner" in str(label)
+    assert by_id(page, "tree-owner") is None  # no <select> of every owner
+
+
+def test_the_owner_search_never_reveals_private_goals(cast, cascade, login):
+    # Carol's only goal is private: Bob finds nothing by her name, her manager finds it.
+    assert matches(login(cast.member).get(tree_url(cast), {"owner_q": "carol"})) == []
+    found = matches(login(cast.manager).get(tree_url(cast), {"owner_q": "carol"}))
+    assert found == ["Hire a platform engineer"]
+
+
+def test_an_owner_link_to_another_organisations_member_is_ignored(cast, cascade, login):
+    response = login(cast.admin).get(tree_url(cast), {"owner": cast.other_member.pk})
+    assert response.status_code == 200
+    assert not response.context["filters"].active
+    assert b'name="owner"' not in response.content
 
 
 def test_the_status_filters_follow_goal_health(cast, cascade, login):
