@@ -146,6 +146,9 @@
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
     if (target && target.getAttribute("role") === "group") {
+      // Wire up the new links now, not after htmx's settle step, so an
+      // immediate click or arrow key on a new item loads its children.
+      if (window.htmx) window.htmx.process(target);
       const item = document.querySelector(`[aria-owns="${target.id}"]`);
       if (item) show(item, true);
     }
