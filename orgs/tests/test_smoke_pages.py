@@ -20,3 +20,11 @@ def test_it_renders_each_admin_page(cast, login, name):
     response = client.get(reverse(name, args=[cast.org.slug]))
     assert response.status_code == 200
     assert cast.org.name.encode() in response.content
+
+
+def test_the_overview_leads_to_the_goals(cast, login):
+    html = login(cast.member).get(reverse("org_home", args=[cast.org.slug])).content.decode()
+    assert reverse("my_goals", args=[cast.org.slug]) in html
+    assert reverse("goal_tree", args=[cast.org.slug]) in html
+    # Only people who approve goals get the approvals link there.
+    assert reverse("approvals", args=[cast.org.slug]) + '"' not in html.split("<main")[1]
