@@ -1,4 +1,5 @@
-"""REST API for cycles, goals, key results, check-ins, approval actions and the cascade tree.
+"""REST API for cycles, goals, key results, check-ins, milestones, approval actions,
+cascading and the cascade tree.
 
 The same rules as the pages: goals load only through ``goals.access.get_goal``
 (another organisation's, a missing or an invisible goal is a 404), ids sent in a
@@ -48,6 +49,9 @@ MILESTONES_AT_CREATION = "Milestones are set when the key result is created."
 NOT_CHANGEABLE = "This cannot be changed: create a new goal instead."
 STATUS_BY_ACTION = "Use the submit, approve, request-changes, complete or cancel actions."
 KEY_RESULTS_SEPARATELY = "Edit key results at /key-results/."
+NO_SUCH_MILESTONE = "No such milestone"
+# One cascade request creates at most this many goals.
+CASCADE_MAX = 200
 
 HEALTH_CODES = [
     ("on_track", "On track"),
@@ -507,6 +511,61 @@ class CheckInCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, allow_blank=True, default="")
 
 
+class MilestoneDoneSerializer(serializers.Serializer):
+    done = serializers.BooleanField(help_text="true to tick the milestone, false to reopen it.")
+
+
+class CascadeSerializer(serializers.Serializer):
+    """Units and people within the caller's reach: another organisation's, a missing and an
+    unreachable id all get the same answer."""
+
+    units = serializers.ListField(
+        child=serializers.IntegerField(),
+        default=list,
+        max_length=CASCADE_MAX,
+        help_text="Unit ids: each gets a unit goal owned by its lead (or you, without one). "
+        "Units you lead or below them; admins any unit.",
+    )
+    people = serializers.ListField(
+        child=serializers.IntegerField(),
+        default=list,
+        max_length=CASCADE_MAX,
+        help_text="Membership ids: each gets an individual goal. People who report to you, "
+        "directly or not; admins anyone active.",
+    )
+    approve = serializers.BooleanField(
+        default=False,
+        help_text="Approve at once the goals of your direct reports; the others are drafts.",
+    )
+
+    def validate_units(self, ids: list[int]) -> list[Unit]:
+        actor: Actor = self.context["actor"]
+        units = Unit.objects.filter(org=self.context["org"])
+        if not actor.is_admin:
+            units = units.filter(pk__in=list(actor.led_units))
+        return _within_reach(units.select_related("lead__user"), ids)
+
+    def validate_people(self, ids: list[int]) -> list[Membership]:
+        actor: Actor = self.context["actor"]
+        people = Membership.objects.filter(org=self.context["org"], is_active=True).exclude(
+            pk=actor.member.pk
+        )
+        if not actor.is_admin:
+            people = people.filter(pk__in=list(actor.subtree))
+        return _within_reach(people.select_related("user", "unit"), ids)
+
+
+def _within_reach(queryset: QuerySet, ids: list[int]) -> list:
+    """The objects for ``ids`` (in order, once each), or a 400 if any is out of reach."""
+    wanted = list(dict.fromkeys(ids))
+    # An id no database column could hold is simply not found.
+    storable = [pk for pk in wanted if 0 < pk < 2**63]
+    found = {obj.pk: obj for obj in queryset.filter(pk__in=storable)}
+    if len(found) != len(wanted):
+        raise serializers.ValidationError(services.CASCADE_OUT_OF_REACH)
+    return [found[pk] for pk in wanted]
+
+
 class GoalFilterSerializer(serializers.Serializer):
     cycle = InOrgField(queryset=Cycle.objects.all(), required=False)
     owner = InOrgField(queryset=Membership.objects.all(), required=False)
@@ -870,6 +929,78 @@ class CheckInListView(GoalsAPIView):
         data = self.parse(CheckInCreateSerializer, request.data)
         checkin = services.checkin_create(actor=self.actor, key_result=kr, **data)
         return Response(CheckInSerializer(checkin).data, status=status.HTTP_201_CREATED)
+
+
+class MilestoneView(GoalsAPIView):
+    @extend_schema(
+        operation_id="milestones_update",
+        tags=["check-ins"],
+        request=MilestoneDoneSerializer,
+        responses=KeyResultSerializer,
+        description="Tick or reopen a milestone of a key result of an active goal: the key "
+        "result, its goal and every goal above it update together. Answers with the key "
+        "result and all its milestones. Members tick milestones on goals they own, managers "
+        "also on their reports' goals.",
+    )
+    def post(self, request: Request, org_slug: str, milestone_pk: int) -> Response:
+        # Loaded through its goal; another organisation's, a missing and an invisible
+        # milestone get the same 404. No prefetched milestones: the service counts them
+        # after saving this one.
+        milestone = (
+            Milestone.objects.filter(org=self.org, pk=milestone_pk)
+            .select_related("key_result")
+            .first()
+        )
+        if milestone is None:
+            raise Http404(NO_SUCH_MILESTONE)
+        try:
+            milestone.key_result.goal = get_goal(self.actor, milestone.key_result.goal_id)
+        except Http404:
+            raise Http404(NO_SUCH_MILESTONE) from None
+        data = self.parse(MilestoneDoneSerializer, request.data)
+        goal = milestone.key_result.goal
+        if not self.actor.can_check_in(goal) and goal.status != GoalStatus.APPROVED:
+            raise DjangoValidationError(services.CHECKIN_NOT_ACTIVE)
+        services.milestone_set_done(actor=self.actor, milestone=milestone, done=data["done"])
+        return Response(KeyResultSerializer(self.get_key_result(milestone.key_result_id)).data)
+
+
+# --- Cascade ------------------------------------------------------------------------
+
+
+class GoalCascadeView(GoalsAPIView):
+    @extend_schema(
+        operation_id="goals_cascade",
+        tags=["goals"],
+        request=CascadeSerializer,
+        responses={201: GoalSerializer(many=True)},
+        description="Create goals contributing to this one: a unit goal for each unit and an "
+        "individual goal for each person, with its title, visibility and due date, as drafts "
+        "for their owners to complete and submit (with approve, your direct reports' goals "
+        "are active at once). Managers cascade to units they lead and people in their "
+        "subtree, admins anywhere.",
+    )
+    def post(self, request: Request, org_slug: str, goal_pk: int) -> Response:
+        source = get_goal(self.actor, goal_pk)
+        if not self.actor.can_cascade(source):
+            raise DjangoPermissionDenied(services.NOT_ALLOWED)
+        data = self.parse(CascadeSerializer, request.data)
+        created = services.goal_cascade(actor=self.actor, source=source, **data)
+        order = {goal.pk: index for index, goal in enumerate(created)}
+        goals = (
+            Goal.objects.filter(org=self.org, pk__in=list(order))
+            .select_related("owner__user", "cycle")
+            .prefetch_related(
+                Prefetch(
+                    "key_results",
+                    queryset=key_results_of(self.org).prefetch_related("milestones"),
+                    to_attr="prefetched_key_results",
+                )
+            )
+        )
+        goals = sorted(goals, key=lambda goal: order[goal.pk])
+        data = GoalSerializer(goals, many=True, context={"org": self.org}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 # --- The cascade tree ---------------------------------------------------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     path("goals/<int:goal_pk>/cancel/", api.GoalCancelView.as_view(), name="api_goal_cancel"),
     path("goals/<int:goal_pk>/explain/", api.GoalExplainView.as_view(), name="api_goal_explain"),
     path("goals/<int:goal_pk>/events/", api.GoalEventListView.as_view(), name="api_goal_events"),
+    path("goals/<int:goal_pk>/cascade/", api.GoalCascadeView.as_view(), name="api_goal_cascade"),
     path("key-results/", api.KeyResultListView.as_view(), name="api_key_results"),
     path("key-results/<int:kr_pk>/", api.KeyResultDetailView.as_view(), name="api_key_result"),
     path(
@@ -28,5 +29,6 @@ urlpatterns = [
         api.CheckInListView.as_view(),
         name="api_check_ins",
     ),
+    path("milestones/<int:milestone_pk>/", api.MilestoneView.as_view(), name="api_milestone"),
     path("tree/", api.GoalTreeView.as_view(), name="api_goal_tree"),
 ]

@@ -560,8 +560,12 @@ def milestone_set_done(*, actor: Actor, milestone: Milestone, done: bool) -> Mil
     lock_chain(goal.org_id, [goal.pk])
     milestone.done = done
     milestone.save(update_fields=["done"])
-    kr.progress = key_result_progress(kr)
-    done_count = kr.milestones.filter(done=True).count()
+    # Counted afresh: a key result loaded with prefetched milestones would be stale.
+    states = list(
+        Milestone.objects.filter(org=goal.org_id, key_result=kr).values_list("done", flat=True)
+    )
+    done_count = sum(states)
+    kr.progress = key_result_progress(kr, (done_count, len(states)))
     kr.current_value = Decimal(done_count)
     kr.save(update_fields=["progress", "current_value"])
     Goal.objects.filter(pk=goal.pk).update(last_checkin_at=timezone.now())

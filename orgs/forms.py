@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
 from orgs.selectors import unit_paths, unit_subtree
@@ -33,6 +34,56 @@ def _unit_field(org: Organization, *, label: str, required: bool = False, empty:
         ((pk, path) for pk, path in paths.items()), key=lambda c: c[1].lower()
     )
     return field
+
+
+MANAGER_MENU_LIMIT = 200
+NOT_IN_ORG = "Choose someone in this organisation."
+
+
+class PersonEmailField(forms.EmailField):
+    """An active person of ``org`` chosen by email: the picker for large organisations."""
+
+    def __init__(self, *, org: Organization, **kwargs):
+        self.org = org
+        super().__init__(**kwargs)
+
+    def _people(self):
+        return Membership.objects.filter(org=self.org, is_active=True)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # an initial manager, as its pk
+            return self._people().filter(pk=value).values_list("user__email", flat=True).first()
+        return value
+
+    def clean(self, value):
+        email = super().clean(value)
+        if not email:
+            return None
+        person = self._people().filter(user__email__iexact=email).select_related("user").first()
+        if person is None:
+            raise forms.ValidationError(NOT_IN_ORG)
+        return person
+
+
+def _manager_field(org: Organization):
+    """A menu of everyone for small organisations, an email with suggestions beyond 200."""
+    if Membership.objects.filter(org=org, is_active=True).count() <= MANAGER_MENU_LIMIT:
+        return _person_field(org, label="Reports to")
+    search = reverse("people_search", args=[org.slug])
+    attrs = {
+        "list": "manager-options",
+        "autocomplete": "off",
+        "hx-get": search,
+        "hx-trigger": "input changed delay:300ms",
+        "hx-target": "#manager-options",
+    }
+    return PersonEmailField(
+        org=org,
+        required=False,
+        label="Reports to",
+        help_text="Type a name or email and choose from the suggestions.",
+        widget=forms.EmailInput(attrs=attrs),
+    )
 
 
 def _person_field(
@@ -77,7 +128,7 @@ class MembershipForm(forms.Form):
     def __init__(self, *args, org: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"] = _unit_field(org, label="Unit")
-        self.fields["manager"] = _person_field(org, label="Reports to")
+        self.fields["manager"] = _manager_field(org)
 
 
 class InviteForm(forms.Form):
@@ -88,7 +139,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, org: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"] = _unit_field(org, label="Unit")
-        self.fields["manager"] = _person_field(org, label="Reports to")
+        self.fields["manager"] = _manager_field(org)
 
 
 class OrgSettingsForm(forms.ModelForm):

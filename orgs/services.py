@@ -263,3 +263,17 @@ def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+NAME_REQUIRED = "Enter your full name."
+
+
+@transaction.atomic
+def user_rename(*, user: User, full_name: str) -> User:
+    """Change a person's own name, the same in every organisation they belong to."""
+    full_name = full_name.strip()
+    if not full_name:
+        raise ValidationError({"full_name": NAME_REQUIRED})
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgs import views, views_csv
+from orgs import views, views_csv, views_profile
 
 # Mounted under /o/<slug:org_slug>/
 urlpatterns = [
@@ -13,11 +13,13 @@ urlpatterns = [
     path("units/<int:unit_pk>/edit/", views.unit_edit, name="unit_edit"),
     path("units/<int:unit_pk>/delete/", views.unit_delete, name="unit_delete"),
     path("people/", views.people, name="people"),
+    path("people/search/", views_profile.people_search, name="people_search"),
     path("people/import/", views_csv.people_import, name="people_import"),
     path("people/invite/", views.person_invite, name="person_invite"),
     path("people/<int:membership_pk>/", views.person_edit, name="person_edit"),
     path("people/<int:membership_pk>/active/", views.person_set_active, name="person_set_active"),
     path("join/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("profile/", views_profile.profile, name="profile"),
     path("settings/", views.org_settings, name="org_settings"),
     path("settings/tokens/", views.api_tokens, name="api_tokens"),
     path("settings/tokens/<int:token_pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),

@@ -19,7 +19,7 @@ from goals.api import (
     NOT_CHANGEABLE,
     STATUS_BY_ACTION,
 )
-from goals.models import CheckIn, Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level
+from goals.models import CheckIn, Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level, Milestone
 from orgs import services as org_services
 from orgs.models import Membership, Organization
 from orgs.tenancy import tenant_context
@@ -1186,3 +1186,331 @@ def test_it_puts_every_goals_endpoint_in_the_schema(client):
     } <= set(schema["paths"])
     node = schema["components"]["schemas"]["TreeNode"]["properties"]["children"]
     assert node["items"] == {"$ref": "#/components/schemas/TreeNode"}
+
+
+# --- Milestones -------------------------------------------------------------------------
+
+
+def milestone_goal(cast, cycle, status=GoalStatus.APPROVED, **fields) -> Goal:
+    """The member's goal with one milestones key result: Design and Build."""
+    return make_goal(
+        cast.manager,
+        cycle,
+        owner=cast.member,
+        title="Launch the beta",
+        key_results=[{"title": "Beta", "kind": "milestones", "milestones": ["Design", "Build"]}],
+        status=status,
+        **fields,
+    )
+
+
+def milestones_of(goal: Goal) -> list[Milestone]:
+    with tenant_context(goal.org_id):
+        return list(Milestone.objects.filter(key_result__goal=goal).order_by("position", "pk"))
+
+
+def test_it_ticks_and_reopens_a_milestone(cast, cycle, objective):
+    goal = milestone_goal(cast, cycle, parent=objective)
+    design, build = milestones_of(goal)
+    client = api(cast.member)
+    response = client.post(url(cast.org, f"milestones/{design.pk}/"), {"done": True}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["milestones"] == [
+        {"id": design.pk, "title": "Design", "done": True},
+        {"id": build.pk, "title": "Build", "done": False},
+    ]
+    assert (body["percent"], body["current_value"]) == (50, "1")
+    assert read_goal(goal).percent == 50
+    assert read_goal(objective).progress > 0
+    with tenant_context(cast.org.pk):
+        assert GoalEvent.objects.filter(goal=goal, kind="milestone_done").count() == 1
+    response = client.post(
+        url(cast.org, f"milestones/{design.pk}/"), {"done": False}, format="json"
+    )
+    assert response.status_code == 200
+    assert [m["done"] for m in response.json()["milestones"]] == [False, False]
+    assert read_goal(goal).percent == 0
+    with tenant_context(cast.org.pk):
+        assert GoalEvent.objects.filter(goal=goal, kind="milestone_reopened").count() == 1
+
+
+def test_it_shows_milestones_with_the_key_result(cast, cycle):
+    goal = milestone_goal(cast, cycle)
+    design, build = milestones_of(goal)
+    body = api(cast.member).get(url(cast.org, f"goals/{goal.pk}/")).json()
+    assert body["key_results"][0]["milestones"] == [
+        {"id": design.pk, "title": "Design", "done": False},
+        {"id": build.pk, "title": "Build", "done": False},
+    ]
+
+
+def test_it_lets_a_manager_tick_a_milestone_on_a_reports_goal(cast, cycle):
+    design, _ = milestones_of(milestone_goal(cast, cycle))
+    response = api(cast.manager).post(
+        url(cast.org, f"milestones/{design.pk}/"), {"done": True}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["milestones"][0]["done"] is True
+
+
+def test_it_refuses_a_milestone_on_someone_elses_goal(cast, cycle):
+    goal = milestone_goal(cast, cycle)
+    design, _ = milestones_of(goal)
+    before = counts(cast.org)
+    response = api(cast.member2).post(
+        url(cast.org, f"milestones/{design.pk}/"), {"done": True}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": services.NOT_ALLOWED}
+    assert counts(cast.org) == before
+    assert milestones_of(goal)[0].done is False
+
+
+@pytest.mark.parametrize("status", [GoalStatus.DRAFT, GoalStatus.SUBMITTED])
+def test_it_refuses_a_milestone_on_a_goal_that_is_not_active(cast, cycle, status):
+    goal = milestone_goal(cast, cycle, status=GoalStatus.DRAFT)
+    if status == GoalStatus.SUBMITTED:
+        with tenant_context(cast.org.pk):
+            services.goal_submit(actor=Actor(cast.member), goal=goal)
+    design, _ = milestones_of(goal)
+    before = counts(cast.org)
+    response = api(cast.member).post(
+        url(cast.org, f"milestones/{design.pk}/"), {"done": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [services.CHECKIN_NOT_ACTIVE]}
+    assert counts(cast.org) == before
+    assert milestones_of(goal)[0].done is False
+
+
+@pytest.mark.parametrize("body", [{}, {"done": None}, {"done": "perhaps"}, {"done": [True]}])
+def test_it_refuses_a_milestone_without_done(cast, cycle, body):
+    goal = milestone_goal(cast, cycle)
+    design, _ = milestones_of(goal)
+    response = api(cast.member).post(url(cast.org, f"milestones/{design.pk}/"), body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["done"]
+    assert milestones_of(goal)[0].done is False
+
+
+def test_it_hides_milestones_of_other_organisations_and_private_goals(cast, cycle):
+    with tenant_context(cast.other_org.pk):
+        other_cycle = Cycle.objects.create(
+            org=cast.other_org, name="Q", start=cycle.start, end=cycle.end
+        )
+    theirs = make_goal(
+        cast.other_manager,
+        other_cycle,
+        owner=cast.other_member,
+        title="Globex secret",
+        key_results=[{"title": "Beta", "kind": "milestones", "milestones": ["Design"]}],
+        status=GoalStatus.APPROVED,
+    )
+    private = make_goal(
+        cast.manager,
+        cycle,
+        owner=cast.member2,
+        title="Carol's secret",
+        visibility="private",
+        key_results=[{"title": "Beta", "kind": "milestones", "milestones": ["Design"]}],
+        status=GoalStatus.APPROVED,
+    )
+    before = (counts(cast.org), counts(cast.other_org))
+    answers = []
+    for pk in (milestones_of(theirs)[0].pk, milestones_of(private)[0].pk, 10**9, 10**30):
+        response = api(cast.member).post(
+            url(cast.org, f"milestones/{pk}/"), {"done": True}, format="json"
+        )
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] == answers[2] == answers[3]
+    assert answers[0][0] == 404
+    assert (counts(cast.org), counts(cast.other_org)) == before
+    assert milestones_of(theirs)[0].done is milestones_of(private)[0].done is False
+
+
+# --- Cascading a goal -------------------------------------------------------------------
+
+
+def cascade_to(who: Membership, goal: Goal, **body):
+    return api(who).post(url(goal.org, f"goals/{goal.pk}/cascade/"), body, format="json")
+
+
+def test_it_cascades_a_goal_to_units_and_people_as_linked_drafts(cast, cycle, objective):
+    response = cascade_to(
+        cast.manager,
+        objective,
+        units=[cast.engineering.pk, cast.platform.pk],
+        people=[cast.member.pk, cast.member2.pk],
+    )
+    assert response.status_code == 201
+    body = response.json()
+    shown = [(g["level"], g["owner"], g["unit"], g["status"], g["parent"]) for g in body]
+    assert shown == [
+        # Engineering's goal goes to its lead; Platform has none, so to whoever cascaded.
+        ("unit", cast.manager.pk, cast.engineering.pk, "draft", objective.pk),
+        ("unit", cast.manager.pk, cast.platform.pk, "draft", objective.pk),
+        ("individual", cast.member.pk, cast.platform.pk, "draft", objective.pk),
+        ("individual", cast.member2.pk, cast.platform.pk, "draft", objective.pk),
+    ]
+    assert {g["title"] for g in body} == {"Double weekly active teams"}
+    assert body[2]["owner_name"] == "Bob Member (Acme)"
+    assert body[2]["key_results"] == []
+    with tenant_context(cast.org.pk):
+        children = Goal.objects.filter(parent=objective)
+        assert sorted(children.values_list("pk", flat=True)) == sorted(g["id"] for g in body)
+        assert set(children.values_list("status", flat=True)) == {GoalStatus.DRAFT}
+        assert GoalEvent.objects.filter(goal__parent=objective, kind="cascaded").count() == 4
+
+
+def test_it_approves_at_once_only_the_goals_of_direct_reports(cast, cycle, objective):
+    response = cascade_to(
+        cast.admin, objective, people=[cast.manager.pk, cast.member.pk], approve=True
+    )
+    assert response.status_code == 201
+    statuses = {g["owner"]: g["status"] for g in response.json()}
+    assert statuses == {cast.manager.pk: "approved", cast.member.pk: "draft"}
+
+
+def test_it_leaves_direct_reports_goals_as_drafts_without_approve(cast, cycle, objective):
+    response = cascade_to(cast.manager, objective, people=[cast.member.pk])
+    assert response.status_code == 201
+    assert [g["status"] for g in response.json()] == ["draft"]
+    response = cascade_to(cast.manager, objective, people=[cast.member2.pk], approve=True)
+    assert [g["status"] for g in response.json()] == ["approved"]
+
+
+def test_it_counts_a_repeated_id_once(cast, cycle, objective):
+    response = cascade_to(cast.manager, objective, people=[cast.member.pk, cast.member.pk])
+    assert response.status_code == 201
+    assert len(response.json()) == 1
+
+
+def test_it_lets_an_admin_cascade_to_any_unit_and_anyone_active(cast, cycle, objective):
+    response = cascade_to(cast.admin, objective, units=[cast.company.pk], people=[cast.member2.pk])
+    assert response.status_code == 201
+    assert [(g["level"], g["owner"]) for g in response.json()] == [
+        ("unit", cast.admin.pk),
+        ("individual", cast.member2.pk),
+    ]
+
+
+def _out_of_reach(cast) -> list[tuple[str, int]]:
+    with tenant_context(cast.org.pk):
+        Membership.objects.filter(pk=cast.member2.pk).update(is_active=False)
+    return [
+        ("units", cast.company.pk),  # not a unit the manager leads
+        ("units", cast.other_unit.pk),
+        ("units", 10**9),
+        ("units", 10**30),
+        ("people", cast.admin.pk),  # not in the manager's subtree
+        ("people", cast.manager.pk),  # themselves
+        ("people", cast.member2.pk),  # no longer active
+        ("people", cast.other_member.pk),
+        ("people", 10**9),
+    ]
+
+
+def test_it_refuses_units_and_people_out_of_reach_alike(cast, cycle, objective):
+    before = counts(cast.org)
+    for field, pk in _out_of_reach(cast):
+        body = {"units": [cast.engineering.pk], "people": [cast.member.pk], field: [pk]}
+        response = cascade_to(cast.manager, objective, **body)
+        assert response.status_code == 400, (field, pk)
+        assert response.json() == {field: [services.CASCADE_OUT_OF_REACH]}, (field, pk)
+    assert counts(cast.org) == before
+
+
+def test_it_refuses_another_organisations_people_for_an_admin(cast, cycle, objective):
+    response = cascade_to(cast.admin, objective, people=[cast.other_member.pk])
+    assert response.status_code == 400
+    assert response.json() == {"people": [services.CASCADE_OUT_OF_REACH]}
+
+
+@pytest.mark.parametrize("body", [{}, {"units": [], "people": []}, {"approve": True}])
+def test_it_needs_someone_to_cascade_to(cast, cycle, objective, body):
+    before = counts(cast.org)
+    response = cascade_to(cast.manager, objective, **body)
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [services.CASCADE_NOBODY]}
+    assert counts(cast.org) == before
+
+
+def test_it_refuses_to_cascade_a_closed_goal(cast, cycle, objective):
+    with tenant_context(cast.org.pk):
+        services.goal_complete(actor=Actor(cast.admin), goal=objective)
+    before = counts(cast.org)
+    response = cascade_to(cast.manager, objective, people=[cast.member.pk])
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [services.CASCADE_CLOSED]}
+    assert counts(cast.org) == before
+
+
+def test_it_refuses_a_cascade_by_a_member_without_reports(cast, cycle, objective):
+    before = counts(cast.org)
+    response = cascade_to(cast.member, objective, people=[cast.member2.pk])
+    assert response.status_code == 403
+    assert response.json() == {"detail": services.NOT_ALLOWED}
+    assert counts(cast.org) == before
+
+
+def test_it_hides_other_organisations_and_private_goals_from_the_cascade(cast, cycle):
+    with tenant_context(cast.other_org.pk):
+        other_cycle = Cycle.objects.create(
+            org=cast.other_org, name="Q", start=cycle.start, end=cycle.end
+        )
+    theirs = make_goal(cast.other_admin, other_cycle, title="Globex secret")
+    private = make_goal(
+        cast.admin, cycle, owner=cast.admin, title="Alice's secret", visibility="private"
+    )
+    before = (counts(cast.org), counts(cast.other_org))
+    answers = []
+    for pk in (theirs.pk, private.pk, 10**9):
+        response = api(cast.manager).post(
+            url(cast.org, f"goals/{pk}/cascade/"), {"people": [cast.member.pk]}, format="json"
+        )
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 404
+    assert (counts(cast.org), counts(cast.other_org)) == before
+
+
+@pytest.mark.parametrize(
+    "rest, body",
+    [
+        ("goals/{goal}/cascade/", "[1, 2]"),
+        ("goals/{goal}/cascade/", '{"people": '),
+        ("goals/{goal}/cascade/", '{"people": "{member}"}'),
+        ("goals/{goal}/cascade/", '{"people": ["bob"]}'),
+        ("goals/{goal}/cascade/", '{"people": [{"id": {member}}]}'),
+        ("goals/{goal}/cascade/", '{"people": [1.5]}'),
+        ("goals/{goal}/cascade/", '{"people": [null]}'),
+        ("goals/{goal}/cascade/", '{"people": null}'),
+        ("goals/{goal}/cascade/", '{"people": [{member}], "approve": "perhaps"}'),
+        ("goals/{goal}/cascade/", '{"people": [{member}], "units": {"a": 1}}'),
+        ("goals/{goal}/cascade/", '{"people": [' + ", ".join(["1"] * 201) + "]}"),
+        ("milestones/{milestone}/", "[true]"),
+        ("milestones/{milestone}/", '{"done": '),
+        ("milestones/{milestone}/", '{"done": {"a": 1}}'),
+        ("milestones/{milestone}/", '{"done": "1e400"}'),
+    ],
+)
+def test_it_answers_bad_cascade_and_milestone_input_with_400(cast, cycle, objective, rest, body):
+    goal = milestone_goal(cast, cycle, parent=objective)
+    path = url(cast.org, rest.format(goal=objective.pk, milestone=milestones_of(goal)[0].pk))
+    body = body.replace("{member}", str(cast.member.pk))
+    before = counts(cast.org)
+    response = api(cast.manager).post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()
+    assert counts(cast.org) == before
+
+
+def test_it_puts_the_milestone_and_cascade_endpoints_in_the_schema(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    prefix = "/api/v1/orgs/{org_slug}/"
+    milestone = schema["paths"][prefix + "milestones/{milestone_pk}/"]["post"]
+    assert milestone["operationId"] == "milestones_update"
+    cascade = schema["paths"][prefix + "goals/{goal_pk}/cascade/"]["post"]
+    assert cascade["operationId"] == "goals_cascade"
+    assert cascade["responses"]["201"]["content"]["application/json"]["schema"]["type"] == "array"

@@ -1,0 +1,69 @@
+"""A person's own profile, and the people search behind the manager picker."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orgs import services
+from orgs.models import Membership
+
+PEOPLE_SEARCH_LIMIT = 20
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        max_length=200,
+        label="Full name",
+        error_messages={"required": services.NAME_REQUIRED},
+        help_text="Your name in every organisation you belong to.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest, org_slug: str) -> HttpResponse:
+    # Only ever the signed-in person's own account: nothing posted picks the user.
+    user = request.user
+    data = request.POST if request.method == "POST" else None
+    form = ProfileForm(data, initial={"full_name": user.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_rename(user=user, full_name=form.cleaned_data["full_name"])
+        except ValidationError as error:
+            form.add_error(None, error)  # keyed by field
+        else:
+            messages.success(request, "Your name is saved.")
+            return redirect("profile", org_slug=org_slug)
+    status = 400 if form.errors else 200
+    context = {"form": form, "person": request.membership, "nav": "profile"}
+    return render(request, "orgs/profile.html", context, status=status)
+
+
+def _person_option(person: Membership) -> str:
+    email = person.user.email
+    label = f"{person.user.full_name} ({email})" if person.user.full_name else email
+    if person.title:
+        label = f"{label} · {person.title}"
+    return format_html('<option value="{}">{}</option>', email, label)
+
+
+@require_GET
+def people_search(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Up to 20 active people whose name or email matches ``q``, as <option>s for a datalist."""
+    # htmx sends a picker input's own value under its name, "manager".
+    search = (request.GET.get("q") or request.GET.get("manager", "")).strip()[:100]
+    if not search:
+        return HttpResponse("")
+    found = (
+        Membership.objects.filter(org=request.org, is_active=True)
+        .filter(Q(user__full_name__icontains=search) | Q(user__email__icontains=search))
+        .select_related("user")
+        .order_by("user__full_name", "user__email")[:PEOPLE_SEARCH_LIMIT]
+    )
+    return HttpResponse(format_html_join("\n", "{}", ((_person_option(p),) for p in found)))
