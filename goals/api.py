@@ -399,9 +399,9 @@ class NewKeyResultSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         # The service's own checks, here so that an error names the key result it is about.
         kr = KeyResult(**{k: v for k, v in attrs.items() if k not in ("milestones", "goal")})
-        services._prepare_kr(kr)
+        services.kr_prepare(kr)
         try:
-            services._validate_kr(kr)
+            services.kr_validate(kr)
         except DjangoValidationError as error:
             raise api_validation_error(error) from None
         return attrs

@@ -415,7 +415,7 @@ class KeyResultForm(forms.Form):
             weight=data.get("weight"),
         )
         try:
-            services._validate_kr(kr)
+            services.kr_validate(kr)
         except ValidationError as error:
             for field, errors in error.error_dict.items():
                 if field not in self.errors:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from goals.models import Confidence, Goal, GoalStatus
+from goals.models import Confidence, Goal, GoalStatus, elapsed_share
 
 CADENCE_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 31}
 ON_TRACK_GAP = 0.10
@@ -44,8 +44,7 @@ def health(
 ) -> Health:
     today = today or timezone.localdate()
     now = now or timezone.now()
-    total = (cycle_end - cycle_start).days
-    expected = min(max((today - cycle_start).days / total, 0.0), 1.0) if total > 0 else 1.0
+    expected = elapsed_share(cycle_start, cycle_end, today)
     if goal.status == GoalStatus.COMPLETED:
         return Health("done", "Completed", expected, False)
     if goal.status == GoalStatus.CANCELLED:

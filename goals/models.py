@@ -40,10 +40,13 @@ class Cycle(TenantModel):
 
     def elapsed(self, today: date | None = None) -> float:
         """Share of the cycle elapsed on ``today``, 0..1."""
-        today = today or timezone.localdate()
-        total = (self.end - self.start).days
-        done = (today - self.start).days
-        return min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+        return elapsed_share(self.start, self.end, today or timezone.localdate())
+
+
+def elapsed_share(start: date, end: date, today: date) -> float:
+    """Share of the period start..end elapsed on ``today``, 0..1."""
+    total = (end - start).days
+    return min(max((today - start).days / total, 0.0), 1.0) if total > 0 else 1.0
 
 
 class Level(models.TextChoices):

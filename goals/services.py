@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from goals.access import Actor
 from goals.models import (
-    COUNTED_STATUSES,
     CheckIn,
     Cycle,
     Goal,
@@ -202,7 +201,8 @@ def _validate_goal(goal: Goal, *, parent: Goal | None) -> None:
         raise ValidationError(errors)
 
 
-def _validate_kr(kr: KeyResult) -> None:
+def kr_validate(kr: KeyResult) -> None:
+    """Field errors of a key result (forms and the API show them before saving)."""
     errors = {}
     if not kr.title.strip():
         errors["title"] = "Say what the key result measures."
@@ -218,7 +218,8 @@ def _validate_kr(kr: KeyResult) -> None:
         raise ValidationError(errors)
 
 
-def _prepare_kr(kr: KeyResult) -> None:
+def kr_prepare(kr: KeyResult) -> None:
+    """Normalise kind-dependent fields (done/not done is 0 → 1; percent reads "%")."""
     if kr.kind == KeyResult.Kind.BOOLEAN:
         kr.start_value, kr.target_value = Decimal(0), Decimal(1)
         kr.direction = KeyResult.Direction.INCREASE
@@ -441,8 +442,8 @@ def kr_add(
         owner=owner,
         position=position if position is not None else goal.key_results.count(),
     )
-    _prepare_kr(kr)
-    _validate_kr(kr)
+    kr_prepare(kr)
+    kr_validate(kr)
     kr.save()
     Milestone.objects.bulk_create(
         Milestone(org_id=goal.org_id, key_result=kr, title=t.strip(), position=i)
@@ -476,8 +477,8 @@ def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
     before = kr_state(kr)
     for name, value in changes.items():
         setattr(kr, name, value)
-    _prepare_kr(kr)
-    _validate_kr(kr)
+    kr_prepare(kr)
+    kr_validate(kr)
     kr.progress = key_result_progress(kr)
     kr.save()
     before, after = _diff(before, kr_state(kr))
@@ -666,7 +667,3 @@ def _notify(goal: Goal, kind: str) -> None:
     transaction.on_commit(
         lambda: notify_goal_owner.delay(org_id=org_id, goal_id=goal_id, kind=kind)
     )
-
-
-def counted(goal: Goal) -> bool:
-    return goal.status in COUNTED_STATUSES

@@ -48,6 +48,15 @@ def units_of(*, org: Organization) -> QuerySet[Unit]:
 
 def unit_tree(*, org: Organization) -> list[Unit]:
     """Every unit in depth-first order with depth, lead and active member count: one query."""
+    return list(_unit_tree_rows(org))
+
+
+def get_unit_row(*, org: Organization, pk: int) -> Unit:
+    """One unit with the tree page's fields (depth, lead, member count); 404 if not in ``org``."""
+    return get_object_or_404(_unit_tree_rows(org), pk=pk)
+
+
+def _unit_tree_rows(org: Organization) -> QuerySet[Unit]:
     member_count = (
         Membership.objects.filter(unit=OuterRef("pk"), is_active=True)
         .order_by()
@@ -55,7 +64,7 @@ def unit_tree(*, org: Organization) -> list[Unit]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return list(
+    return (
         Unit.objects.with_tree_fields()
         .tree_filter(org=org)
         .filter(org=org)

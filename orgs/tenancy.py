@@ -32,43 +32,46 @@ def _get(name: str) -> str:
         return cursor.fetchone()[0] or ""
 
 
-def set_current_org(org_id: int | None) -> None:
-    """Set the organisation for the rest of the current transaction."""
+def _checked_set(name: str, value: int | None) -> None:
     if uses_rls():
         if not connection.in_atomic_block:
-            raise RuntimeError("set_current_org needs a transaction (use tenant_context)")
-        _set(ORG_SETTING, "" if org_id is None else str(int(org_id)))
+            raise RuntimeError(f"{name} is transaction-local: open a transaction first")
+        _set(name, "" if value is None else str(int(value)))
+
+
+def set_current_org(org_id: int | None) -> None:
+    """Set the organisation for the rest of the current transaction."""
+    _checked_set(ORG_SETTING, org_id)
 
 
 def set_current_user(user_id: int | None) -> None:
     """Let the transaction read this user's own memberships in every organisation."""
-    if uses_rls():
-        if not connection.in_atomic_block:
-            raise RuntimeError("set_current_user needs a transaction")
-        _set(USER_SETTING, "" if user_id is None else str(int(user_id)))
+    _checked_set(USER_SETTING, user_id)
 
 
 @contextmanager
 def tenant_context(org_id: int | None) -> Iterator[None]:
     """Run the block in a transaction serving one organisation; restores the previous one."""
-    with transaction.atomic():
-        previous = _get(ORG_SETTING) if uses_rls() else ""
-        set_current_org(org_id)
-        try:
-            yield
-        finally:
-            if uses_rls() and not connection.needs_rollback:
-                _set(ORG_SETTING, previous)
+    with _scoped(ORG_SETTING, org_id):
+        yield
 
 
 @contextmanager
 def user_context(user_id: int | None) -> Iterator[None]:
     """Run the block in a transaction that may read the user's memberships everywhere."""
+    with _scoped(USER_SETTING, user_id):
+        yield
+
+
+@contextmanager
+def _scoped(name: str, value: int | None) -> Iterator[None]:
+    """Set a transaction-local setting for the block, then put the previous value back."""
     with transaction.atomic():
-        previous = _get(USER_SETTING) if uses_rls() else ""
-        set_current_user(user_id)
+        rls = uses_rls()
+        previous = _get(name) if rls else ""
+        _checked_set(name, value)
         try:
             yield
         finally:
-            if uses_rls() and not connection.needs_rollback:
-                _set(USER_SETTING, previous)
+            if rls and not connection.needs_rollback:
+                _set(name, previous)

@@ -114,13 +114,8 @@ def units(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def unit_row(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse:
-    unit = _unit_with_tree_fields(request, unit_pk)
+    unit = selectors.get_unit_row(org=request.org, pk=unit_pk)
     return render(request, "orgs/units.html#unit-row", {"unit": unit})
-
-
-def _unit_with_tree_fields(request: HttpRequest, unit_pk: int) -> Unit:
-    selectors.get_unit(org=request.org, pk=unit_pk)  # 404 first
-    return next(u for u in selectors.unit_tree(org=request.org) if u.pk == unit_pk)
 
 
 @admin_required
@@ -137,7 +132,7 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
             _apply_errors(form, error)
         else:
             if request.htmx:
-                row = _unit_with_tree_fields(request, unit_pk)
+                row = selectors.get_unit_row(org=request.org, pk=unit_pk)
                 return render(request, "orgs/units.html#unit-row", {"unit": row})
             messages.success(request, "Unit renamed.")
             return redirect("units", org_slug=org_slug)
