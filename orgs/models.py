@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import zoneinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -23,6 +24,19 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value} is not a known time zone.")
 
 
+def normalize_login_email(raw: str | None) -> str:
+    """The form of an email that log-in matches on: NFKC, no outer spaces, lower case."""
+    return unicodedata.normalize("NFKC", raw or "").strip().lower()
+
+
+def axes_username(request, credentials: dict | None) -> str:
+    """django-axes counts failures per normalised email, so changing case cannot dodge it."""
+    raw = (credentials or {}).get("username")
+    if raw is None and request is not None:
+        raw = getattr(request, "POST", {}).get("username")
+    return normalize_login_email(raw)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -35,8 +49,8 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def get_by_natural_key(self, email: str) -> User:
-        # Log-ins ignore the case of the email address.
-        return self.get(email__iexact=email)
+        # Stored emails are lower case; log-ins and the lock-out normalise the same way.
+        return self.get(email=normalize_login_email(email))
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         fields.update(is_staff=True, is_superuser=True)
