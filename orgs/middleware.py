@@ -68,8 +68,14 @@ class TenantMiddleware:
             org = Organization.objects.filter(slug=slug).first()
             raw_token = _bearer_token(request) if is_api else None
             if raw_token is not None:
+                if org is None:
+                    raise Http404("No such organisation")
                 token = self._token(org, raw_token)
                 if token is None:
+                    # A token of another organisation (or none at all) learns nothing
+                    # about this one: the same 404 as any foreign organisation.
+                    if not self._issued_here(org, raw_token):
+                        raise Http404("No such organisation")
                     return _unauthorized()
                 request.user = token.membership.user
                 request.api_token = token
@@ -100,9 +106,12 @@ class TenantMiddleware:
         return response
 
     @staticmethod
-    def _token(org: Organization | None, raw: str) -> ApiToken | None:
-        if org is None:
-            return None
+    def _issued_here(org: Organization, raw: str) -> bool:
+        """Whether this organisation ever issued the token (revoked or not)."""
+        return ApiToken.objects.filter(org=org, token_hash=ApiToken.hash(raw)).exists()
+
+    @staticmethod
+    def _token(org: Organization, raw: str) -> ApiToken | None:
         set_current_org(org.pk)
         token = (
             ApiToken.objects.select_related("membership__user")

@@ -562,10 +562,10 @@ def test_it_holds_a_members_token_to_reading(cast):
 
 
 @pytest.mark.parametrize("rest", ["", "units/", "memberships/", "units/{unit}/"])
-def test_it_refuses_a_token_on_another_organisations_url(cast, rest):
+def test_it_answers_a_token_on_another_organisations_url_with_404(cast, rest):
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token_for(cast.admin)}")
     response = client.get(url(cast.other_org, rest.format(unit=cast.other_unit.pk)))
-    assert response.status_code == 401
+    assert response.status_code == 404
     assert "Globex" not in response.content.decode()
     assert "globex" not in response.content.decode()
 
@@ -587,9 +587,21 @@ def test_it_refuses_the_token_of_a_deactivated_member(cast):
 
 
 def test_it_refuses_an_unknown_token_and_no_credentials(cast):
-    unknown = APIClient(HTTP_AUTHORIZATION="Bearer cairn_not-a-token").get(url(cast.org))
     anonymous = APIClient().get(url(cast.org, "units/"))
-    assert unknown.status_code == anonymous.status_code == 401
+    assert anonymous.status_code == 401
+    # A token this organisation never issued is answered like a foreign organisation,
+    # whether or not the organisation exists.
+    unknown = APIClient(HTTP_AUTHORIZATION="Bearer cairn_not-a-token")
+    assert unknown.get(url(cast.org)).status_code == 404
+    assert unknown.get("/api/v1/orgs/no-such-org/").status_code == 404
+
+
+def test_a_token_on_a_missing_organisation_is_the_same_404_as_on_a_foreign_one(cast):
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token_for(cast.admin)}")
+    foreign = client.get(url(cast.other_org, "units/"))
+    missing = client.get("/api/v1/orgs/no-such-org/units/")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
 
 
 def test_it_hides_an_organisation_from_someone_outside_it(cast):
