@@ -25,7 +25,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	PORT=$(PORT) $(BIN)/python manage.py seed_demo
 
 run: seed
 	PORT=$(PORT) $(BIN)/python scripts/dev.py

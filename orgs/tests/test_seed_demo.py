@@ -208,3 +208,27 @@ def test_it_refuses_scaled_goals_without_the_demo_goals():
     with pytest.raises(CommandError, match="drop --no-goals"):
         seed("--people", "60", "--goals-per-person", "2")
     assert not Organization.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PORT": "8123"}, "http://127.0.0.1:8123"),
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "8123", "SITE_URL": "https://okr.example.com/"}, "https://okr.example.com"),
+    ],
+)
+def test_links_printed_and_emailed_follow_port_unless_site_url_is_set(env, expected):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in {"PORT", "SITE_URL"}}
+    out = subprocess.run(
+        [sys.executable, "-c", "from config import settings; print(settings.SITE_URL)"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == expected
