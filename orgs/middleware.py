@@ -43,6 +43,13 @@ def _unauthorized() -> JsonResponse:
     return response
 
 
+def _not_found(is_api: bool) -> HttpResponse:
+    """The one answer for an organisation that is missing or not the caller's."""
+    if is_api:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    raise Http404("No such organisation")
+
+
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -69,13 +76,13 @@ class TenantMiddleware:
             raw_token = _bearer_token(request) if is_api else None
             if raw_token is not None:
                 if org is None:
-                    raise Http404("No such organisation")
+                    return _not_found(is_api)
                 token = self._token(org, raw_token)
                 if token is None:
                     # A token of another organisation (or none at all) learns nothing
                     # about this one: the same 404 as any foreign organisation.
                     if not self._issued_here(org, raw_token):
-                        raise Http404("No such organisation")
+                        return _not_found(is_api)
                     return _unauthorized()
                 request.user = token.membership.user
                 request.api_token = token
@@ -85,7 +92,7 @@ class TenantMiddleware:
                     return _unauthorized()
                 return redirect_to_login(request.get_full_path())
             if org is None:
-                raise Http404("No such organisation")
+                return _not_found(is_api)
             set_current_org(org.pk)
             if request.user.is_authenticated:
                 set_current_user(request.user.pk)
@@ -95,7 +102,7 @@ class TenantMiddleware:
                     .first()
                 )
             if request.membership is None and not public:
-                raise Http404("No such organisation")
+                return _not_found(is_api)
             request.org = org
             return self._respond(request)
 
