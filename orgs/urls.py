@@ -20,6 +20,7 @@ urlpatterns = [
     path("people/<int:membership_pk>/active/", views.person_set_active, name="person_set_active"),
     path("join/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("profile/", views_profile.profile, name="profile"),
+    path("profile/password/", views_profile.password_change, name="password_change"),
     path("settings/", views.org_settings, name="org_settings"),
     path("settings/tokens/", views.api_tokens, name="api_tokens"),
     path("settings/tokens/<int:token_pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
