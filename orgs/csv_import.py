@@ -202,11 +202,33 @@ def parse_csv(text: str) -> tuple[set[str], list[tuple[int, dict[str, str]]], li
 # --- Planning -----------------------------------------------------------------
 
 
+def _top_unit(org: Organization, units: dict[int, Unit]) -> Unit | None:
+    """The unit that paths start from when they leave it out: the only top-level unit,
+    or else the top-level unit named like the organisation."""
+    tops = [unit for unit in units.values() if unit.parent_id is None]
+    if len(tops) == 1:
+        return tops[0]
+    return next((unit for unit in tops if unit.name.lower() == org.name.lower()), None)
+
+
+def top_unit_name(org: Organization) -> str | None:
+    """The name of the unit that paths may leave out, for the help text."""
+    units = {u.pk: u for u in Unit.objects.filter(org=org).only("pk", "name", "parent_id")}
+    top = _top_unit(org, units)
+    return top.name if top is not None else None
+
+
 class _Units:
-    """The organisation's units by path, and the units the file adds (one query)."""
+    """The organisation's units by path, and the units the file adds (one query).
+
+    A path may start with the organisation's top unit or leave it out:
+    "Acme/Engineering/Platform" and "Engineering/Platform" are the same unit.
+    """
 
     def __init__(self, org: Organization) -> None:
         units = {u.pk: u for u in Unit.objects.filter(org=org).only("pk", "name", "parent_id")}
+        top = _top_unit(org, units)
+        self.top_name = top.name if top is not None else None
         self.key_of: dict[int, UnitKey] = {}
         self.path_of: dict[UnitKey, str] = {(): ""}
         self.ids: dict[UnitKey, int] = {}
@@ -227,6 +249,8 @@ class _Units:
 
     def resolve(self, names: list[str]) -> UnitKey:
         """The key of a path, remembering each missing unit on it (parents first)."""
+        if names and self.top_name is not None and (names[0].lower(),) not in self.path_of:
+            names = [self.top_name, *names]
         unit_key: UnitKey = ()
         for name in names:
             parent, unit_key = unit_key, (*unit_key, name.lower())

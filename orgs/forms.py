@@ -188,6 +188,7 @@ class AcceptInvitationForm(forms.Form):
 class CsvImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: email, full_name, unit (a path such as Engineering/Platform), "
-        "manager_email, role (admin, manager or member).",
+        help_text="Columns: email, full_name, unit (a path such as Engineering/Platform, "
+        "with or without the top unit’s name first), manager_email, "
+        "role (admin, manager or member).",
     )

@@ -28,7 +28,7 @@ class CsvApplyForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def people_import(request: HttpRequest, org_slug: str) -> HttpResponse:
     if request.method == "GET":
-        return render(request, TEMPLATE, {"form": CsvImportForm()})
+        return _page(request, {"form": CsvImportForm()})
     if "csv_text" in request.POST:
         return _apply(request, org_slug)
     form = CsvImportForm(request.POST, request.FILES)
@@ -40,7 +40,7 @@ def people_import(request: HttpRequest, org_slug: str) -> HttpResponse:
             form.add_error("file", error)
         else:
             return _preview(request, plan, text)
-    return render(request, TEMPLATE, {"form": form}, status=400)
+    return _page(request, {"form": form}, status=400)
 
 
 def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
@@ -48,7 +48,7 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
     context = {"form": CsvImportForm(), "apply_form": apply_form}
     if not apply_form.is_valid():
         apply_form.add_error(None, csv_import.NOT_CSV)
-        return render(request, TEMPLATE, context, status=400)
+        return _page(request, context, status=400)
     text = apply_form.cleaned_data["csv_text"]
     try:
         plan = csv_import.people_import_apply(org=request.org, text=text)
@@ -56,7 +56,7 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
         return _preview(request, refused.plan, text)
     except ValidationError as error:
         apply_form.add_error(None, error)
-        return render(request, TEMPLATE, context, status=400)
+        return _page(request, context, status=400)
     messages.success(request, plan.applied_summary)
     return redirect("people", org_slug=org_slug)
 
@@ -67,4 +67,9 @@ def _preview(request: HttpRequest, plan: csv_import.ImportPlan, text: str) -> Ht
         "apply_form": CsvApplyForm(initial={"csv_text": text}),
         "form": CsvImportForm(),
     }
-    return render(request, TEMPLATE, context, status=400 if plan.errors else 200)
+    return _page(request, context, status=400 if plan.errors else 200)
+
+
+def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    context = {**context, "top_unit": csv_import.top_unit_name(request.org)}
+    return render(request, TEMPLATE, context, status=status)

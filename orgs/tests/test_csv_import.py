@@ -148,10 +148,15 @@ def test_it_applies_units_users_and_memberships_with_managers_from_the_file(cast
     assert (
         "Imported: 3 units created, 3 people added, 1 person updated." in response.content.decode()
     )
-    sales = _unit(cast.org, "Sales")
-    emea = _unit(cast.org, "Sales", "EMEA")
-    north = _unit(cast.org, "Sales", "EMEA", "North")
-    assert (sales.parent_id, emea.parent_id, north.parent_id) == (None, sales.pk, emea.pk)
+    # Paths without the top unit's name are read under it.
+    sales = _unit(cast.org, "Acme", "Sales")
+    emea = _unit(cast.org, "Acme", "Sales", "EMEA")
+    north = _unit(cast.org, "Acme", "Sales", "EMEA", "North")
+    assert (sales.parent_id, emea.parent_id, north.parent_id) == (
+        cast.company.pk,
+        sales.pk,
+        emea.pk,
+    )
 
     erin = _member(cast.org, "erin@example.test")
     frank = _member(cast.org, "frank@example.test")
@@ -409,3 +414,51 @@ def test_it_previews_a_long_file_with_as_many_queries_as_a_short_one(cast, login
 
     assert response.status_code == 200
     assert len(long.captured_queries) == len(short.captured_queries)
+
+
+def test_a_unit_path_may_leave_out_the_top_unit(cast, login):
+    client = login(cast.admin)
+    text = _csv(
+        "ada@example.test,Ada,Engineering/Platform,,",
+        "bea@example.test,Bea,Acme/Engineering/Platform,,",
+        "cy@example.test,Cy,engineering/Data,,",
+        "dee@example.test,Dee,Acme/Engineering/Data,,",
+    )
+
+    preview = _upload(client, cast.org, text)
+
+    plan = preview.context["plan"]
+    # Both forms name the same units: nothing new at the top level.
+    assert plan.units_to_create == [("Acme/Engineering/Data", "Acme/Engineering")]
+    assert [p.unit_path for p in plan.people_to_add] == [
+        "Acme/Engineering/Platform",
+        "Acme/Engineering/Platform",
+        "Acme/Engineering/Data",
+        "Acme/Engineering/Data",
+    ]
+    _apply(client, cast.org, text)
+    assert _member(cast.org, "ada@example.test").unit == cast.platform
+    data = _unit(cast.org, "Acme", "Engineering", "Data")
+    assert _member(cast.org, "cy@example.test").unit == data
+    assert _member(cast.org, "dee@example.test").unit == data
+    with tenant_context(cast.org.pk):
+        assert list(Unit.objects.filter(org=cast.org, parent=None)) == [cast.company]
+
+
+def test_the_help_says_paths_may_start_with_or_without_the_top_unit(cast, login):
+    html = login(cast.admin).get(_url(cast.org)).content.decode()
+    assert "<code>Engineering/Platform</code> or, the same unit, " in html
+    assert "<code>Acme/Engineering/Platform</code>" in html
+    assert "with or without the top unit’s name first" in html
+
+
+def test_paths_are_read_from_the_top_when_there_are_several_top_units(cast, login):
+    with tenant_context(cast.org.pk):
+        services.unit_create(org=cast.org, name="Advisors")
+        services.unit_create(org=cast.org, name="Board")
+    client = login(cast.admin)
+    # The top-level unit named like the organisation is the one paths may leave out.
+    plan = _upload(client, cast.org, _csv("a@example.test,A,Engineering,,")).context["plan"]
+    assert plan.people_to_add[0].unit_path == "Acme/Engineering"
+    plan = _upload(client, cast.org, _csv("a@example.test,A,Board,,")).context["plan"]
+    assert (plan.people_to_add[0].unit_path, plan.units_to_create) == ("Board", [])
