@@ -35,6 +35,7 @@ INACTIVE_MANAGER = "The manager must be an active member of the organisation."
 OTHER_ORG = "Choose from this organisation."
 ALREADY_MEMBER = "{email} is already a member of this organisation."
 INVITATION_USED = "This invitation has already been used or has expired."
+ACCOUNT_EXISTS = "An account with this email exists: log in to accept."
 NAME_IS_THEIRS = "Only the person can change their name: it is theirs in every organisation."
 LAST_ADMIN = "The organisation needs at least one active admin."
 
@@ -173,29 +174,91 @@ def invitation_create(
     unit: Unit | None = None,
     manager: Membership | None = None,
 ) -> Invitation:
-    from orgs.tasks import send_invitation_email
-
     email = User.objects.normalize_email(email).strip().lower()
     _same_org(unit, org, "unit")
     _check_manager(None, manager, org)
-    if Membership.objects.filter(org=org, user__email__iexact=email, is_active=True).exists():
+    member = (
+        Membership.objects.filter(org=org, user__email__iexact=email, is_active=True)
+        .select_related("user")
+        .first()
+    )
+    # A member who has never chosen a password (added by an import) may be invited
+    # again: the link is how they sign in for the first time.
+    if member is not None and member.user.has_usable_password():
         raise ValidationError({"email": ALREADY_MEMBER.format(email=email)})
+    invitation, raw = invitation_build(
+        org=org,
+        invited_by=invited_by,
+        email=email,
+        full_name=full_name,
+        role=role,
+        unit_id=unit.pk if unit else None,
+        manager_id=manager.pk if manager else None,
+    )
+    invitation.save()
+    invitations_send(org=org, sent=[(invitation, raw)])
+    return invitation
+
+
+def invitation_build(
+    *,
+    org: Organization,
+    invited_by: Membership | None,
+    email: str,
+    full_name: str = "",
+    role: str = Role.MEMBER,
+    unit_id: int | None = None,
+    manager_id: int | None = None,
+) -> tuple[Invitation, str]:
+    """An unsaved invitation and its raw token (to be emailed, never stored)."""
     raw, token_hash = Invitation.new_token()
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         org=org,
         email=email,
         full_name=full_name.strip(),
         role=role,
-        unit=unit,
-        manager=manager,
+        unit_id=unit_id,
+        manager_id=manager_id,
         invited_by=invited_by,
         token_hash=token_hash,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
-    transaction.on_commit(
-        lambda: send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
-    )
-    return invitation
+    return invitation, raw
+
+
+def invitations_send(*, org: Organization, sent: list[tuple[Invitation, str]]) -> None:
+    """Email saved invitations once the transaction commits."""
+    from orgs.tasks import send_invitation_email
+
+    def send() -> None:
+        for invitation, raw in sent:
+            send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
+
+    if sent:
+        transaction.on_commit(send)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """A fresh link, valid from today: the previous link stops working."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk, org=invitation.org_id)
+    if locked.accepted_at is not None:
+        raise ValidationError(INVITATION_USED)
+    raw, locked.token_hash = Invitation.new_token()
+    locked.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+    locked.save(update_fields=["token_hash", "expires_at"])
+    invitations_send(org=locked.org, sent=[(locked, raw)])
+    return locked
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    """Withdraw a pending invitation: its link stops working. An accepted one stays."""
+    deleted, _ = Invitation.objects.filter(
+        org=invitation.org_id, pk=invitation.pk, accepted_at__isnull=True
+    ).delete()
+    if not deleted:
+        raise ValidationError(INVITATION_USED)
 
 
 @transaction.atomic
@@ -211,11 +274,19 @@ def invitation_accept(
     if not locked.is_usable:
         raise ValidationError(INVITATION_USED)
     if user is None:
-        if User.objects.filter(email__iexact=locked.email).exists():
-            raise ValidationError({"email": "An account with this email exists: log in to accept."})
-        user = User.objects.create_user(
-            email=locked.email, password=password, full_name=full_name or locked.full_name
-        )
+        user = User.objects.filter(email__iexact=locked.email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=locked.email, password=password, full_name=full_name or locked.full_name
+            )
+        elif user.has_usable_password():
+            raise ValidationError({"email": ACCOUNT_EXISTS})
+        else:
+            # An account made by an import, never signed in to: the link, sent to its
+            # address, is proof enough to choose its first password.
+            user.set_password(password)
+            user.full_name = user.full_name or full_name or locked.full_name
+            user.save(update_fields=["password", "full_name"])
     membership, created = Membership.objects.get_or_create(
         org_id=locked.org_id,
         user=user,

@@ -16,6 +16,16 @@ urlpatterns = [
     path("people/search/", views_profile.people_search, name="people_search"),
     path("people/import/", views_csv.people_import, name="people_import"),
     path("people/invite/", views.person_invite, name="person_invite"),
+    path(
+        "people/invitations/<int:invitation_pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "people/invitations/<int:invitation_pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("people/<int:membership_pk>/", views.person_edit, name="person_edit"),
     path("people/<int:membership_pk>/active/", views.person_set_active, name="person_set_active"),
     path("join/<str:token>/", views.invitation_accept, name="invitation_accept"),

@@ -32,6 +32,8 @@ from orgs.middleware import tenant_public
 from orgs.models import Role, Unit
 
 PEOPLE_PER_PAGE = 50
+INVITATION_RESENT = "A new link was sent to {email}; the previous one no longer works."
+INVITATION_REVOKED = "The invitation for {email} is withdrawn: its link no longer works."
 
 
 def admin_required(view: Callable) -> Callable:
@@ -280,6 +282,24 @@ def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
+@admin_required
+@require_POST
+def invitation_resend(request: HttpRequest, org_slug: str, invitation_pk: int) -> HttpResponse:
+    invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
+    services.invitation_resend(invitation=invitation)
+    messages.success(request, INVITATION_RESENT.format(email=invitation.email))
+    return redirect("person_invite", org_slug=org_slug)
+
+
+@admin_required
+@require_POST
+def invitation_revoke(request: HttpRequest, org_slug: str, invitation_pk: int) -> HttpResponse:
+    invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, INVITATION_REVOKED.format(email=invitation.email))
+    return redirect("person_invite", org_slug=org_slug)
+
+
 @tenant_public
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpResponse:
@@ -293,7 +313,9 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
         return render(request, "orgs/invitation_accept.html", context, status=403)
     from orgs.models import User
 
-    has_account = user is None and User.objects.filter(email__iexact=invitation.email).exists()
+    # An account that has never had a password (made by an import) chooses one here.
+    account = None if user is not None else User.objects.filter(email__iexact=invitation.email)
+    has_account = account is not None and any(a.has_usable_password() for a in account)
     form = None
     if user is None and not has_account:
         form = AcceptInvitationForm(

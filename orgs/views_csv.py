@@ -22,6 +22,13 @@ class CsvApplyForm(forms.Form):
     csv_text = forms.CharField(
         widget=forms.HiddenInput, strip=False, max_length=csv_import.MAX_FILE_BYTES
     )
+    invite_new_people = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Email the people added an invitation to choose their password",
+        help_text="People who already have a Cairn account are invited in any case: "
+        "they join when they accept. Invitations can be sent later from the invitations page.",
+    )
 
 
 @admin_required
@@ -51,7 +58,14 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
         return _page(request, context, status=400)
     text = apply_form.cleaned_data["csv_text"]
     try:
-        plan = csv_import.people_import_apply(org=request.org, text=text)
+        plan = csv_import.people_import_apply(
+            org=request.org,
+            text=text,
+            invited_by=request.membership,
+            invite_new_people=apply_form.cleaned_data["invite_new_people"],
+        )
+    except csv_import.ImportChangedMeanwhile as changed:
+        return _preview(request, changed.plan, text, notice=changed.message, status=409)
     except csv_import.ImportHasErrors as refused:
         return _preview(request, refused.plan, text)
     except ValidationError as error:
@@ -61,13 +75,21 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
     return redirect("people", org_slug=org_slug)
 
 
-def _preview(request: HttpRequest, plan: csv_import.ImportPlan, text: str) -> HttpResponse:
+def _preview(
+    request: HttpRequest,
+    plan: csv_import.ImportPlan,
+    text: str,
+    *,
+    notice: str = "",
+    status: int | None = None,
+) -> HttpResponse:
     context = {
         "plan": plan,
         "apply_form": CsvApplyForm(initial={"csv_text": text}),
         "form": CsvImportForm(),
+        "notice": notice,
     }
-    return _page(request, context, status=400 if plan.errors else 200)
+    return _page(request, context, status=status or (400 if plan.errors else 200))
 
 
 def _page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
