@@ -160,6 +160,7 @@ class UnitInputSerializer(serializers.Serializer):
 
 class UnitDeleteSerializer(serializers.Serializer):
     move_people_to = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    move_goals_to = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
 
 
 def _unit_with_path(unit: Unit) -> Unit:
@@ -233,7 +234,13 @@ class UnitDetailView(OrgAPIView):
                 int,
                 description="The unit that receives this unit's people (required when it has "
                 "any); may also be sent as a body field. Sub-units move up to the parent.",
-            )
+            ),
+            OpenApiParameter(
+                "move_goals_to",
+                int,
+                description="The unit that receives this unit's goals (by default its parent; "
+                "required for a top-level unit with goals); may also be sent as a body field.",
+            ),
         ],
         responses={204: None},
         description="Admins only.",
@@ -241,7 +248,12 @@ class UnitDetailView(OrgAPIView):
     def delete(self, request: Request, org_slug: str, unit_pk: int) -> Response:
         unit = selectors.get_unit(org=self.org, pk=unit_pk)
         data = self.parse(UnitDeleteSerializer, request.data or request.query_params)
-        services.unit_delete(unit=unit, move_people_to=data.get("move_people_to"))
+        services.unit_delete(
+            unit=unit,
+            move_people_to=data.get("move_people_to"),
+            move_goals_to=data.get("move_goals_to"),
+            actor=self.membership,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -112,13 +112,30 @@ class UnitRenameForm(forms.Form):
 
 
 class UnitDeleteForm(forms.Form):
-    def __init__(self, *args, org: Organization, unit: Unit, **kwargs):
+    def __init__(
+        self,
+        *args,
+        org: Organization,
+        unit: Unit,
+        with_people: bool = True,
+        with_goals: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        field = _unit_field(org, label="Move its people to", empty="— choose a unit")
         excluded = set(unit_subtree(unit).values_list("pk", flat=True))
-        field.choices = [c for c in field.choices if c[0] not in excluded]
-        field.queryset = field.queryset.exclude(pk__in=excluded)
-        self.fields["move_people_to"] = field
+
+        def destination(label: str, empty: str) -> UnitChoiceField:
+            field = _unit_field(org, label=label, empty=empty)
+            field.choices = [c for c in field.choices if c[0] not in excluded]
+            field.queryset = field.queryset.exclude(pk__in=excluded)
+            return field
+
+        if with_people:
+            self.fields["move_people_to"] = destination("Move its people to", "— choose a unit")
+        if with_goals:
+            parent = unit.parent
+            empty = f"— its parent unit, “{parent.name}”" if parent else "— choose a unit"
+            self.fields["move_goals_to"] = destination("Move its goals to", empty)
 
 
 class MembershipForm(forms.Form):

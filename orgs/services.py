@@ -29,6 +29,8 @@ UNIT_MOVE_INTO_ITSELF = "A unit cannot be moved under itself or one of its own s
 UNIT_NAME_TAKEN = "There is already a unit with this name here."
 UNIT_REASSIGN_REQUIRED = "This unit has people in it: choose the unit they move to."
 UNIT_REASSIGN_TO_SELF = "People cannot move into the unit being deleted or one of its sub-units."
+GOALS_REASSIGN_REQUIRED = "This unit has goals and no parent unit: choose the unit they move to."
+GOALS_REASSIGN_TO_SELF = "Goals cannot move into the unit being deleted or one of its sub-units."
 REPORTING_CYCLE = "This would make a reporting loop: {name} already reports to this person."
 SELF_MANAGER = "A person cannot be their own manager."
 INACTIVE_MANAGER = "The manager must be an active member of the organisation."
@@ -79,8 +81,18 @@ def unit_update(*, unit: Unit, name: str, parent: Unit | None, lead: Membership 
 
 
 @transaction.atomic
-def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
-    """Delete a unit; its sub-units move up to its parent and its people to ``move_people_to``."""
+def unit_delete(
+    *,
+    unit: Unit,
+    move_people_to: Unit | None = None,
+    move_goals_to: Unit | None = None,
+    actor: Membership | None = None,
+) -> None:
+    """Delete a unit; its sub-units move up to its parent, its people to ``move_people_to``
+    and its goals to ``move_goals_to`` (by default its parent), each goal with an event."""
+    from goals.models import Goal
+    from goals.services import goals_move_unit
+
     has_people = Membership.objects.filter(org=unit.org_id, unit=unit).exists()
     if move_people_to is not None:
         _same_org(move_people_to, unit.org, "move_people_to")
@@ -88,8 +100,17 @@ def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
             raise ValidationError({"move_people_to": UNIT_REASSIGN_TO_SELF})
     elif has_people:
         raise ValidationError({"move_people_to": UNIT_REASSIGN_REQUIRED})
+    if move_goals_to is not None:
+        _same_org(move_goals_to, unit.org, "move_goals_to")
+        if unit_subtree(unit).filter(pk=move_goals_to.pk).exists():
+            raise ValidationError({"move_goals_to": GOALS_REASSIGN_TO_SELF})
+    else:
+        move_goals_to = unit.parent
+        if move_goals_to is None and Goal.objects.filter(org=unit.org_id, unit=unit).exists():
+            raise ValidationError({"move_goals_to": GOALS_REASSIGN_REQUIRED})
     if has_people:
         Membership.objects.filter(org=unit.org_id, unit=unit).update(unit=move_people_to)
+    goals_move_unit(from_unit=unit, to_unit=move_goals_to, actor=actor)
     Unit.objects.filter(org=unit.org_id, parent=unit).update(parent=unit.parent_id)
     unit.delete()
 

@@ -166,20 +166,40 @@ def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse
 @admin_required
 @require_http_methods(["GET", "POST"])
 def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse:
+    from goals.models import Goal
+
     unit = selectors.get_unit(org=request.org, pk=unit_pk)
     people_count = selectors.people(org=request.org).filter(unit=unit).count()
+    goal_count = Goal.objects.filter(org=request.org, unit=unit).count()
     child_count = unit.children.count()
-    form = UnitDeleteForm(_posted(request), org=request.org, unit=unit)
+    form = UnitDeleteForm(
+        _posted(request),
+        org=request.org,
+        unit=unit,
+        with_people=bool(people_count),
+        with_goals=bool(goal_count),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.unit_delete(unit=unit, move_people_to=form.cleaned_data["move_people_to"])
+            services.unit_delete(
+                unit=unit,
+                move_people_to=form.cleaned_data.get("move_people_to"),
+                move_goals_to=form.cleaned_data.get("move_goals_to"),
+                actor=request.membership,
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” deleted.")
             return redirect("units", org_slug=org_slug)
     status = 400 if form.errors else 200
-    context = {"unit": unit, "form": form, "people_count": people_count, "child_count": child_count}
+    context = {
+        "unit": unit,
+        "form": form,
+        "people_count": people_count,
+        "goal_count": goal_count,
+        "child_count": child_count,
+    }
     return render(request, "orgs/unit_delete.html", context, status=status)
 
 
