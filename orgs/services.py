@@ -169,7 +169,7 @@ def membership_update(
 @transaction.atomic
 def membership_set_active(*, membership: Membership, active: bool) -> Membership:
     """Deactivate (or reactivate) a person. Their history stays; their reports
-    move up to their own manager."""
+    move up to their own manager; their pending invitations are withdrawn."""
     if not active:
         _check_admin_left(membership, new_role=membership.role, active=False)
         Membership.objects.filter(org=membership.org_id, manager=membership).update(
@@ -179,6 +179,12 @@ def membership_set_active(*, membership: Membership, active: bool) -> Membership
         ApiToken.objects.filter(
             org=membership.org_id, membership=membership, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
+        # A link still waiting (an import's, say) must not bring them back in.
+        Invitation.objects.filter(
+            org=membership.org_id,
+            email__iexact=membership.user.email,
+            accepted_at__isnull=True,
+        ).delete()
     membership.is_active = active
     membership.save(update_fields=["is_active"])
     return membership

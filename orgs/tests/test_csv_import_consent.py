@@ -318,3 +318,23 @@ def test_an_account_created_meanwhile_refuses_the_import_with_a_new_preview(
     assert [p.email for p in plan.people_to_invite] == ["dana@example.test"]
     assert [p.email for p in plan.people_to_add] == ["erin@example.test"]
     assert "Apply these changes" in response.content.decode()
+
+
+def test_deactivating_an_imported_person_withdraws_their_invitation(cast, client, login, apply):
+    from orgs import services
+
+    apply(login(cast.admin), cast.org, _csv("dana@example.test,Dana New,,,"))
+    link = _link("dana@example.test")
+    with tenant_context(cast.org.pk):
+        dana = Membership.objects.get(org=cast.org, user__email="dana@example.test")
+        services.membership_set_active(membership=dana, active=False)
+    client.logout()
+
+    response = client.post(
+        link, {"full_name": "Dana New", "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+    assert response.status_code == 404
+    with tenant_context(cast.org.pk):
+        assert not Membership.objects.get(pk=dana.pk).is_active
+    assert not User.objects.get(email="dana@example.test").has_usable_password()
