@@ -338,3 +338,31 @@ def test_deactivating_an_imported_person_withdraws_their_invitation(cast, client
     with tenant_context(cast.org.pk):
         assert not Membership.objects.get(pk=dana.pk).is_active
     assert not User.objects.get(email="dana@example.test").has_usable_password()
+
+
+def test_an_imported_person_who_never_signed_in_can_be_invited_from_their_page(
+    cast, client, login, apply, post
+):
+    admin = login(cast.admin)
+    apply(admin, cast.org, _csv("dana@example.test,Dana New,,,"), invite=False)
+    with tenant_context(cast.org.pk):
+        dana = Membership.objects.get(org=cast.org, user__email="dana@example.test")
+    page = admin.get(reverse("person_edit", args=[cast.org.slug, dana.pk])).content.decode()
+    bob_page = admin.get(reverse("person_edit", args=[cast.org.slug, cast.member.pk]))
+
+    assert "Not signed in yet" in page and "Not signed in yet" not in bob_page.content.decode()
+    action = f'action="{reverse("person_invite", args=[cast.org.slug])}"'
+    assert action in page and 'value="dana@example.test"' in page
+    response = post(
+        admin,
+        reverse("person_invite", args=[cast.org.slug]),
+        {"email": "dana@example.test", "role": "member"},
+    )
+    assert "Invitation sent to dana@example.test." in response.content.decode()
+    client.logout()
+    link = _link("dana@example.test")
+    joined = client.post(
+        link, {"full_name": "Dana New", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert joined.status_code == 302
+    assert User.objects.get(email="dana@example.test").check_password(PASSWORD)
