@@ -310,9 +310,9 @@ def invitation_accept(
             raise ValidationError({"email": ACCOUNT_EXISTS})
         else:
             # An account made by an import, never signed in to: the link, sent to its
-            # address, is proof enough to choose its first password.
+            # address, is proof enough to choose its first password, and its own name.
             user.set_password(password)
-            user.full_name = user.full_name or full_name or locked.full_name
+            user.full_name = full_name.strip() or user.full_name or locked.full_name
             user.save(update_fields=["password", "full_name"])
     membership, created = Membership.objects.get_or_create(
         org_id=locked.org_id,

@@ -65,7 +65,10 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
             invite_new_people=apply_form.cleaned_data["invite_new_people"],
         )
     except csv_import.ImportChangedMeanwhile as changed:
-        return _preview(request, changed.plan, text, notice=changed.message, status=409)
+        invite = apply_form.cleaned_data["invite_new_people"]
+        return _preview(
+            request, changed.plan, text, notice=changed.message, status=409, invite=invite
+        )
     except csv_import.ImportHasErrors as refused:
         return _preview(request, refused.plan, text)
     except ValidationError as error:
@@ -82,10 +85,11 @@ def _preview(
     *,
     notice: str = "",
     status: int | None = None,
+    invite: bool = True,
 ) -> HttpResponse:
     context = {
         "plan": plan,
-        "apply_form": CsvApplyForm(initial={"csv_text": text}),
+        "apply_form": CsvApplyForm(initial={"csv_text": text, "invite_new_people": invite}),
         "form": CsvImportForm(),
         "notice": notice,
     }
