@@ -25,6 +25,7 @@ class CsvApplyForm(forms.Form):
     invite_new_people = forms.BooleanField(
         required=False,
         initial=True,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_invite_new_people_helptext"}),
         label="Email the people added an invitation to choose their password",
         help_text="People who already have a Cairn account are invited in any case: "
         "they join when they accept. Invitations can be sent later from the invitations page.",
