@@ -334,8 +334,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
     from orgs.models import User
 
     # An account that has never had a password (made by an import) chooses one here.
-    existing = None if user is not None else User.objects.filter(email__iexact=invitation.email)
-    existing = existing.first() if existing is not None else None
+    existing = User.objects.filter(email__iexact=invitation.email).first() if user is None else None
     has_account = existing is not None and existing.has_usable_password()
     form = None
     if user is None and not has_account:
