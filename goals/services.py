@@ -667,3 +667,35 @@ def _notify(goal: Goal, kind: str) -> None:
     transaction.on_commit(
         lambda: notify_goal_owner.delay(org_id=org_id, goal_id=goal_id, kind=kind)
     )
+
+
+UNIT_DELETED = "The unit “{name}” was deleted; its goals moved here."
+
+
+@transaction.atomic
+def goals_move_unit(*, from_unit: Unit, to_unit: Unit | None, actor: Membership | None) -> int:
+    """Move every goal of ``from_unit`` (a unit being deleted) to ``to_unit``: one update
+    and an "edited" event per goal. Progress does not depend on the unit: nothing to roll up."""
+    org_id = from_unit.org_id
+    moved = list(Goal.objects.filter(org=org_id, unit=from_unit).values_list("pk", flat=True))
+    if not moved:
+        return 0
+    to_id = to_unit.pk if to_unit is not None else None
+    Goal.objects.filter(org=org_id, pk__in=moved).update(unit=to_id, updated_at=timezone.now())
+    comment = UNIT_DELETED.format(name=from_unit.name)
+    GoalEvent.objects.bulk_create(
+        [
+            GoalEvent(
+                org_id=org_id,
+                goal_id=pk,
+                actor=actor,
+                kind="edited",
+                before={"unit_id": from_unit.pk},
+                after={"unit_id": to_id},
+                comment=comment,
+            )
+            for pk in moved
+        ],
+        batch_size=500,
+    )
+    return len(moved)

@@ -1,4 +1,7 @@
-"""REST API for the organisation, its units and its people.
+"""REST API for the organisation, its units, its people and its invitations.
+
+People join only by accepting an invitation: the API, like the pages, never adds
+an existing account to the organisation by itself.
 
 Every view runs inside TenantMiddleware: the organisation and the caller's
 membership are resolved and the transaction serves that organisation. Objects
@@ -21,7 +24,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from orgs import selectors, services
-from orgs.models import Membership, Organization, Role, Unit
+from orgs.models import Invitation, Membership, Organization, Role, Unit
 
 ADMIN_ONLY = "Only admins of this organisation can do this."
 MEMBERSHIP_STATUSES = ["active", "inactive", "all"]
@@ -47,6 +50,14 @@ class MembersReadAdminsWrite(BasePermission):
         if membership is None:
             return False
         return request.method in SAFE_METHODS or membership.is_admin
+
+
+class AdminsOnly(BasePermission):
+    message = ADMIN_ONLY
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        membership = getattr(view, "membership", None)
+        return membership is not None and membership.is_admin
 
 
 class OrgAPIView(APIView):
@@ -160,6 +171,7 @@ class UnitInputSerializer(serializers.Serializer):
 
 class UnitDeleteSerializer(serializers.Serializer):
     move_people_to = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    move_goals_to = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
 
 
 def _unit_with_path(unit: Unit) -> Unit:
@@ -233,7 +245,13 @@ class UnitDetailView(OrgAPIView):
                 int,
                 description="The unit that receives this unit's people (required when it has "
                 "any); may also be sent as a body field. Sub-units move up to the parent.",
-            )
+            ),
+            OpenApiParameter(
+                "move_goals_to",
+                int,
+                description="The unit that receives this unit's goals (by default its parent; "
+                "required for a top-level unit with goals); may also be sent as a body field.",
+            ),
         ],
         responses={204: None},
         description="Admins only.",
@@ -241,7 +259,12 @@ class UnitDetailView(OrgAPIView):
     def delete(self, request: Request, org_slug: str, unit_pk: int) -> Response:
         unit = selectors.get_unit(org=self.org, pk=unit_pk)
         data = self.parse(UnitDeleteSerializer, request.data or request.query_params)
-        services.unit_delete(unit=unit, move_people_to=data.get("move_people_to"))
+        services.unit_delete(
+            unit=unit,
+            move_people_to=data.get("move_people_to"),
+            move_goals_to=data.get("move_goals_to"),
+            actor=self.membership,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -351,3 +374,111 @@ class MembershipDetailView(OrgAPIView):
             if active is not None and active != person.is_active:
                 services.membership_set_active(membership=person, active=active)
         return Response(MembershipSerializer(person).data)
+
+
+# --- Invitations --------------------------------------------------------------
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    is_expired = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "unit",
+            "manager",
+            "created_at",
+            "expires_at",
+            "is_expired",
+        ]
+        read_only_fields = fields
+
+    def get_is_expired(self, invitation: Invitation) -> bool:
+        return not invitation.is_usable
+
+
+class InvitationInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    full_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+    unit = InOrgField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    manager = InOrgField(
+        queryset=Membership.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The manager's membership id.",
+    )
+
+
+class InvitationListView(OrgAPIView):
+    """Invitations waiting for an answer; inviting someone. Admins only."""
+
+    permission_classes = [IsAuthenticated, AdminsOnly]
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="invitations_list",
+        tags=["invitations"],
+        responses=InvitationSerializer(many=True),
+        description="Pending invitations, newest first (expired ones included). Admins only.",
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            selectors.invitations_pending(org=self.org), request, view=self
+        )
+        return paginator.get_paginated_response(InvitationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="invitations_create",
+        tags=["invitations"],
+        request=InvitationInputSerializer,
+        responses={201: InvitationSerializer},
+        description="Email a one-time link. The person joins when they accept it, whether "
+        "or not they have an account already. Admins only.",
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = self.parse(InvitationInputSerializer, request.data)
+        invitation = services.invitation_create(org=self.org, invited_by=self.membership, **data)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailView(OrgAPIView):
+    """One pending invitation: read or withdraw it. Admins only."""
+
+    permission_classes = [IsAuthenticated, AdminsOnly]
+
+    @extend_schema(
+        operation_id="invitations_retrieve", tags=["invitations"], responses=InvitationSerializer
+    )
+    def get(self, request: Request, org_slug: str, invitation_pk: int) -> Response:
+        invitation = selectors.get_pending_invitation(org=self.org, pk=invitation_pk)
+        return Response(InvitationSerializer(invitation).data)
+
+    @extend_schema(operation_id="invitations_destroy", tags=["invitations"], responses={204: None})
+    def delete(self, request: Request, org_slug: str, invitation_pk: int) -> Response:
+        invitation = selectors.get_pending_invitation(org=self.org, pk=invitation_pk)
+        services.invitation_revoke(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationResendView(OrgAPIView):
+    """Send a pending invitation again with a new link. Admins only."""
+
+    permission_classes = [IsAuthenticated, AdminsOnly]
+
+    @extend_schema(
+        operation_id="invitations_resend",
+        tags=["invitations"],
+        request=None,
+        responses=InvitationSerializer,
+        description="The previous link stops working; the new one is valid from today.",
+    )
+    def post(self, request: Request, org_slug: str, invitation_pk: int) -> Response:
+        invitation = selectors.get_pending_invitation(org=self.org, pk=invitation_pk)
+        invitation = services.invitation_resend(invitation=invitation)
+        return Response(InvitationSerializer(invitation).data)

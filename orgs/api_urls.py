@@ -15,4 +15,15 @@ urlpatterns = [
         api.MembershipDetailView.as_view(),
         name="api_membership",
     ),
+    path("invitations/", api.InvitationListView.as_view(), name="api_invitations"),
+    path(
+        "invitations/<int:invitation_pk>/",
+        api.InvitationDetailView.as_view(),
+        name="api_invitation",
+    ),
+    path(
+        "invitations/<int:invitation_pk>/resend/",
+        api.InvitationResendView.as_view(),
+        name="api_invitation_resend",
+    ),
 ]

@@ -5,6 +5,12 @@ The plan is recomputed from the CSV text for the preview and again for applying
 it, so what is written is exactly what was just checked. Empty cells: role means
 member, unit and manager_email mean none, full_name keeps the current name. A
 column left out of the file leaves that field of existing people unchanged.
+
+Consent: an email without an account gets a new account and joins at once (and,
+by default, an invitation to choose a password). An email whose account exists
+already (it may belong to other organisations) is only invited: it joins when
+its owner accepts, and until then the organisation sees the invitation alone,
+never the account's name or other memberships.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from orgs.models import Membership, Organization, Role, Unit, User
+from orgs import services
+from orgs.models import Invitation, Membership, Organization, Role, Unit, User
 from orgs.services import INACTIVE_MANAGER, LAST_ADMIN, REPORTING_CYCLE, SELF_MANAGER
 
 # Fits in one form field on the way back (DATA_UPLOAD_MAX_MEMORY_SIZE is 2.5 MB).
@@ -47,6 +56,14 @@ PERSON_DEACTIVATED = (
 NAME_TOO_LONG = f"The name is longer than {NAME_MAX} characters."
 UNIT_NAME_TOO_LONG = f"The unit name “{{name}}” is longer than {UNIT_NAME_MAX} characters."
 HAS_ERRORS = "Nothing was imported: some rows have errors."
+MANAGER_NOT_JOINED = (
+    "The manager {email} will be invited by this file and has not joined yet: "
+    "leave the manager empty for now and set it once they accept."
+)
+CHANGED_MEANWHILE = (
+    "Nothing was imported: some of these people were added by someone else at the same "
+    "moment. Here is the file checked again; apply it if it is still right."
+)
 
 UnitKey = tuple[str, ...]  # a unit path, lowercased segment by segment; () is "no unit"
 
@@ -92,6 +109,9 @@ class ImportPlan:
     unchanged: int
     errors: list[RowError]
     ignored_columns: list[str]
+    # Accounts that exist already: invited, they join when they accept.
+    people_to_invite: list[PersonPlan]
+    already_invited: int
     # What applying needs: ids of existing units and memberships, by key and email.
     unit_ids: dict[UnitKey, int] = field(repr=False)
     member_ids: dict[str, int] = field(repr=False)
@@ -99,7 +119,12 @@ class ImportPlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.units_to_create or self.people_to_add or self.people_to_change)
+        return bool(
+            self.units_to_create
+            or self.people_to_add
+            or self.people_to_change
+            or self.people_to_invite
+        )
 
     @property
     def can_apply(self) -> bool:
@@ -113,24 +138,28 @@ class ImportPlan:
                 f"{_count(rows, 'row has', 'rows have')} errors. "
                 "Nothing will be imported until the file is fixed."
             )
+        waiting = f", {self.already_invited} already invited" if self.already_invited else ""
         if not self.has_changes:
-            if not self.unchanged:
+            if not self.unchanged and not self.already_invited:
                 return "No changes: the file lists nobody."
-            return f"No changes: {_count(self.unchanged, 'person', 'people')} already up to date."
-        parts = self._parts("to create", "to add", "to update")
-        return ", ".join([*parts, f"{self.unchanged} unchanged"]) + "."
+            people = _count(self.unchanged, "person", "people")
+            return f"No changes: {people} already up to date{waiting}."
+        parts = self._parts("to create", "to add", "to update", "to invite")
+        return ", ".join([*parts, f"{self.unchanged} unchanged"]) + waiting + "."
 
     @property
     def applied_summary(self) -> str:
         if not self.has_changes:
             return "Nothing imported: everyone in the file was already up to date."
-        return "Imported: " + ", ".join(self._parts("created", "added", "updated")) + "."
+        parts = self._parts("created", "added", "updated", "invited")
+        return "Imported: " + ", ".join(parts) + "."
 
-    def _parts(self, create: str, add: str, update: str) -> list[str]:
+    def _parts(self, create: str, add: str, update: str, invite: str) -> list[str]:
         counts = [
             (len(self.units_to_create), "unit", "units", create),
             (len(self.people_to_add), "person", "people", add),
             (len(self.people_to_change), "person", "people", update),
+            (len(self.people_to_invite), "person", "people", invite),
         ]
         return [f"{_count(n, one, many)} {verb}" for n, one, many, verb in counts if n]
 
@@ -138,9 +167,17 @@ class ImportPlan:
 class ImportHasErrors(ValidationError):
     """Applying was refused: the plan (with its row errors) is attached."""
 
-    def __init__(self, plan: ImportPlan) -> None:
-        super().__init__(HAS_ERRORS)
+    def __init__(self, plan: ImportPlan, message: str = HAS_ERRORS) -> None:
+        super().__init__(message)
         self.plan = plan
+
+
+class ImportChangedMeanwhile(ImportHasErrors):
+    """Someone added some of the file's people between the check and the write: nothing
+    was written; the file checked again is attached."""
+
+    def __init__(self, plan: ImportPlan) -> None:
+        super().__init__(plan, CHANGED_MEANWHILE)
 
 
 def _count(n: int, singular: str, plural: str) -> str:
@@ -202,11 +239,33 @@ def parse_csv(text: str) -> tuple[set[str], list[tuple[int, dict[str, str]]], li
 # --- Planning -----------------------------------------------------------------
 
 
+def _top_unit(org: Organization, units: dict[int, Unit]) -> Unit | None:
+    """The unit that paths start from when they leave it out: the only top-level unit,
+    or else the top-level unit named like the organisation."""
+    tops = [unit for unit in units.values() if unit.parent_id is None]
+    if len(tops) == 1:
+        return tops[0]
+    return next((unit for unit in tops if unit.name.lower() == org.name.lower()), None)
+
+
+def top_unit_name(org: Organization) -> str | None:
+    """The name of the unit that paths may leave out, for the help text."""
+    units = {u.pk: u for u in Unit.objects.filter(org=org).only("pk", "name", "parent_id")}
+    top = _top_unit(org, units)
+    return top.name if top is not None else None
+
+
 class _Units:
-    """The organisation's units by path, and the units the file adds (one query)."""
+    """The organisation's units by path, and the units the file adds (one query).
+
+    A path may start with the organisation's top unit or leave it out:
+    "Acme/Engineering/Platform" and "Engineering/Platform" are the same unit.
+    """
 
     def __init__(self, org: Organization) -> None:
         units = {u.pk: u for u in Unit.objects.filter(org=org).only("pk", "name", "parent_id")}
+        top = _top_unit(org, units)
+        self.top_name = top.name if top is not None else None
         self.key_of: dict[int, UnitKey] = {}
         self.path_of: dict[UnitKey, str] = {(): ""}
         self.ids: dict[UnitKey, int] = {}
@@ -227,6 +286,8 @@ class _Units:
 
     def resolve(self, names: list[str]) -> UnitKey:
         """The key of a path, remembering each missing unit on it (parents first)."""
+        if names and self.top_name is not None and (names[0].lower(),) not in self.path_of:
+            names = [self.top_name, *names]
         unit_key: UnitKey = ()
         for name in names:
             parent, unit_key = unit_key, (*unit_key, name.lower())
@@ -305,10 +366,29 @@ def _nodes_on_cycles(manager_of: dict[str, str | None]) -> set[str]:
     return on_cycle
 
 
+def _accounts_elsewhere(org: Organization, emails: list[str]) -> dict[str, bool]:
+    """Of these emails, those with an account: whether it has a usable invitation here."""
+    if not emails:
+        return {}
+    pending = Invitation.objects.filter(
+        org=org,
+        email=OuterRef("email_lower"),
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    return dict(
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .annotate(invited=Exists(pending))
+        .values_list("email_lower", "invited")
+    )
+
+
 def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
     """Check a CSV file against the organisation and say what importing it would change.
 
-    Two queries whatever the file's size: the memberships with their users, and the units.
+    Three queries whatever the file's size: the memberships with their users, the
+    accounts of the file's other emails (with their pending invitations), and the units.
     """
     columns, records, ignored = parse_csv(text)
     members = {
@@ -325,6 +405,8 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
         _check_row(row, seen, members)
         rows.append(row)
     people = [row for row in rows if row.email]  # first row of each valid email
+    # Accounts that exist but are not in the organisation: to be invited, not added.
+    elsewhere = _accounts_elsewhere(org, [row.email for row in people if row.email not in members])
 
     # Managers: someone in the file or an active member.
     for row in people:
@@ -334,7 +416,8 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
         if manager == row.email:
             row.problems.append(SELF_MANAGER)
         elif manager in seen:
-            continue
+            if manager in elsewhere:
+                row.problems.append(MANAGER_NOT_JOINED.format(email=manager))
         elif manager not in members:
             row.problems.append(UNKNOWN_MANAGER.format(email=manager))
         elif not members[manager].is_active:
@@ -358,7 +441,7 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
     # The organisation keeps at least one active admin.
     if "role" in columns:
         role_after = {email: m.role for email, m in members.items() if m.is_active}
-        role_after.update({row.email: row.role for row in people})
+        role_after.update({row.email: row.role for row in people if row.email not in elsewhere})
         if Role.ADMIN not in role_after.values():
             for row in people:
                 member = members.get(row.email)
@@ -368,11 +451,18 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
     errors = [RowError(row.number, message) for row in rows for message in row.problems]
     to_add: list[PersonPlan] = []
     to_change: list[PersonPlan] = []
-    unchanged = 0
+    to_invite: list[PersonPlan] = []
+    unchanged = already_invited = 0
     for row in people:
         if row.problems:
             continue
         member = members.get(row.email)
+        if row.email in elsewhere:
+            if elsewhere[row.email]:
+                already_invited += 1
+            else:
+                to_invite.append(_person_plan(row, None, columns, units, email_of))
+            continue
         person = _person_plan(row, member, columns, units, email_of)
         if member is None:
             to_add.append(person)
@@ -387,6 +477,8 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
         unchanged=unchanged,
         errors=errors,
         ignored_columns=ignored,
+        people_to_invite=to_invite,
+        already_invited=already_invited,
         unit_ids=units.ids,
         member_ids={email: m.pk for email, m in members.items()},
         new_unit_keys=units.new,
@@ -444,86 +536,114 @@ def _person_plan(
 # --- Applying -----------------------------------------------------------------
 
 
-def people_import_apply(*, org: Organization, text: str) -> ImportPlan:
-    """Check the file again and, if every row is valid, write the plan in one transaction."""
+def people_import_apply(
+    *,
+    org: Organization,
+    text: str,
+    invited_by: Membership | None = None,
+    invite_new_people: bool = True,
+) -> ImportPlan:
+    """Check the file again and, if every row is valid, write the plan in one transaction.
+
+    Accounts that exist already are always invited (that is how they join);
+    ``invite_new_people`` also emails the accounts this import creates.
+    """
     plan = people_import_plan(org=org, text=text)
     if plan.errors:
         raise ImportHasErrors(plan)
     if not plan.has_changes:
         return plan
-    with transaction.atomic():
-        unit_ids = dict(plan.unit_ids)
-        for key, (path, _) in zip(plan.new_unit_keys, plan.units_to_create, strict=True):
-            unit = Unit.objects.create(
-                org=org, name=path.rsplit("/", 1)[-1], parent_id=unit_ids.get(key[:-1])
-            )
-            unit_ids[key] = unit.pk
-
-        member_ids = dict(plan.member_ids)
-        new_members = _add_people(org=org, people=plan.people_to_add, unit_ids=unit_ids)
-        member_ids.update({m.user.email.lower(): m.pk for m in new_members})
-
-        changed_members: list[Membership] = []
-        renamed_users: list[User] = []
-        for person in plan.people_to_change:
-            member = person.membership
-            assert member is not None
-            # Only what changes is set: a unit matched by path stays the same row.
-            changed = {change.field for change in person.changes}
-            if "role" in changed:
-                member.role = person.role
-            if "unit" in changed:
-                member.unit_id = unit_ids.get(person.unit_key)
-            if "manager" in changed:
-                member.manager_id = member_ids.get(person.manager_email)
-            if changed - {"full_name"}:
-                changed_members.append(member)
-            if "full_name" in changed:
-                member.user.full_name = person.full_name
-                renamed_users.append(member.user)
-        for member, person in zip(new_members, plan.people_to_add, strict=True):
-            if person.manager_email:
-                member.manager_id = member_ids[person.manager_email]
-                changed_members.append(member)
-        Membership.objects.bulk_update(changed_members, ["role", "unit", "manager"], batch_size=500)
-        User.objects.bulk_update(renamed_users, ["full_name"], batch_size=500)
+    try:
+        with transaction.atomic():
+            _write(org, plan, invited_by=invited_by, invite_new_people=invite_new_people)
+    except IntegrityError:
+        # Another import or invitation created one of these accounts or memberships
+        # after the check: nothing of this one is kept; the file is checked again.
+        raise ImportChangedMeanwhile(people_import_plan(org=org, text=text)) from None
     return plan
+
+
+def _write(
+    org: Organization, plan: ImportPlan, *, invited_by: Membership | None, invite_new_people: bool
+) -> None:
+    unit_ids = dict(plan.unit_ids)
+    for key, (path, _) in zip(plan.new_unit_keys, plan.units_to_create, strict=True):
+        unit = Unit.objects.create(
+            org=org, name=path.rsplit("/", 1)[-1], parent_id=unit_ids.get(key[:-1])
+        )
+        unit_ids[key] = unit.pk
+
+    member_ids = dict(plan.member_ids)
+    new_members = _add_people(org=org, people=plan.people_to_add, unit_ids=unit_ids)
+    member_ids.update({m.user.email.lower(): m.pk for m in new_members})
+
+    changed_members: list[Membership] = []
+    renamed_users: list[User] = []
+    for person in plan.people_to_change:
+        member = person.membership
+        assert member is not None
+        # Only what changes is set: a unit matched by path stays the same row.
+        changed = {change.field for change in person.changes}
+        if "role" in changed:
+            member.role = person.role
+        if "unit" in changed:
+            member.unit_id = unit_ids.get(person.unit_key)
+        if "manager" in changed:
+            member.manager_id = member_ids.get(person.manager_email)
+        if changed - {"full_name"}:
+            changed_members.append(member)
+        if "full_name" in changed:
+            member.user.full_name = person.full_name
+            renamed_users.append(member.user)
+    for member, person in zip(new_members, plan.people_to_add, strict=True):
+        if person.manager_email:
+            member.manager_id = member_ids[person.manager_email]
+            changed_members.append(member)
+    Membership.objects.bulk_update(changed_members, ["role", "unit", "manager"], batch_size=500)
+    User.objects.bulk_update(renamed_users, ["full_name"], batch_size=500)
+
+    to_invite = list(plan.people_to_invite)
+    if invite_new_people:
+        to_invite += plan.people_to_add
+    sent = [
+        services.invitation_build(
+            org=org,
+            invited_by=invited_by,
+            email=person.email,
+            full_name=person.full_name,
+            role=person.role,
+            unit_id=unit_ids.get(person.unit_key),
+            manager_id=member_ids.get(person.manager_email),
+        )
+        for person in to_invite
+    ]
+    Invitation.objects.bulk_create([invitation for invitation, _ in sent], batch_size=500)
+    services.invitations_send(org=org, sent=sent)
 
 
 def _add_people(
     *, org: Organization, people: list[PersonPlan], unit_ids: dict[UnitKey, int]
 ) -> list[Membership]:
-    """Memberships for the new people, in order, reusing accounts that already exist."""
+    """New accounts and their memberships, in order. The accounts have no password
+    until their owner accepts an invitation or resets it by email."""
     if not people:
         return []
-    emails = [person.email for person in people]
-    users = {
-        user.email_lower: user
-        for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-    }
-    to_create = []
-    renamed = []
+    users = []
     for person in people:
-        user = users.get(person.email)
-        if user is None:
-            user = User(email=person.email, full_name=person.full_name)
-            user.set_unusable_password()
-            to_create.append(user)
-            users[person.email] = user
-        elif person.full_name and not user.full_name:
-            user.full_name = person.full_name
-            renamed.append(user)
-    User.objects.bulk_create(to_create, batch_size=500)
-    User.objects.bulk_update(renamed, ["full_name"], batch_size=500)
+        user = User(email=person.email, full_name=person.full_name)
+        user.set_unusable_password()
+        users.append(user)
+    # Someone else creating one of these accounts meanwhile fails here, as a whole.
+    User.objects.bulk_create(users, batch_size=500)
     return Membership.objects.bulk_create(
         [
             Membership(
                 org=org,
-                user=users[person.email],
+                user=user,
                 role=person.role,
                 unit_id=unit_ids.get(person.unit_key),
             )
-            for person in people
+            for user, person in zip(users, people, strict=True)
         ],
         batch_size=500,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
@@ -111,13 +112,30 @@ class UnitRenameForm(forms.Form):
 
 
 class UnitDeleteForm(forms.Form):
-    def __init__(self, *args, org: Organization, unit: Unit, **kwargs):
+    def __init__(
+        self,
+        *args,
+        org: Organization,
+        unit: Unit,
+        with_people: bool = True,
+        with_goals: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        field = _unit_field(org, label="Move its people to", empty="— choose a unit")
         excluded = set(unit_subtree(unit).values_list("pk", flat=True))
-        field.choices = [c for c in field.choices if c[0] not in excluded]
-        field.queryset = field.queryset.exclude(pk__in=excluded)
-        self.fields["move_people_to"] = field
+
+        def destination(label: str, empty: str) -> UnitChoiceField:
+            field = _unit_field(org, label=label, empty=empty)
+            field.choices = [c for c in field.choices if c[0] not in excluded]
+            field.queryset = field.queryset.exclude(pk__in=excluded)
+            return field
+
+        if with_people:
+            self.fields["move_people_to"] = destination("Move its people to", "— choose a unit")
+        if with_goals:
+            parent = unit.parent
+            empty = f"— its parent unit, “{parent.name}”" if parent else "— choose a unit"
+            self.fields["move_goals_to"] = destination("Move its goals to", empty)
 
 
 class MembershipForm(forms.Form):
@@ -188,6 +206,20 @@ class AcceptInvitationForm(forms.Form):
 class CsvImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: email, full_name, unit (a path such as Engineering/Platform), "
-        "manager_email, role (admin, manager or member).",
+        help_text="Columns: email, full_name, unit (a path such as Engineering/Platform, "
+        "with or without the top unit’s name first), manager_email, "
+        "role (admin, manager or member).",
     )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Also emails accounts that have no password yet (made by a CSV import).
+
+    Django skips them, which left imported people with no way in; the emailed link
+    proves the address, as it does for everyone else.
+    """
+
+    def get_users(self, email: str):
+        from orgs.models import User
+
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)

@@ -42,6 +42,11 @@ def get_usable_invitation(*, org: Organization, raw_token: str) -> Invitation:
     return invitation
 
 
+def get_pending_invitation(*, org: Organization, pk: int) -> Invitation:
+    """An invitation of ``org`` not yet accepted (expired ones included); else 404."""
+    return get_object_or_404(Invitation, org=org, pk=pk, accepted_at__isnull=True)
+
+
 def units_of(*, org: Organization) -> QuerySet[Unit]:
     return Unit.objects.filter(org=org).order_by("name")
 

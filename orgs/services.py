@@ -29,12 +29,15 @@ UNIT_MOVE_INTO_ITSELF = "A unit cannot be moved under itself or one of its own s
 UNIT_NAME_TAKEN = "There is already a unit with this name here."
 UNIT_REASSIGN_REQUIRED = "This unit has people in it: choose the unit they move to."
 UNIT_REASSIGN_TO_SELF = "People cannot move into the unit being deleted or one of its sub-units."
+GOALS_REASSIGN_REQUIRED = "This unit has goals and no parent unit: choose the unit they move to."
+GOALS_REASSIGN_TO_SELF = "Goals cannot move into the unit being deleted or one of its sub-units."
 REPORTING_CYCLE = "This would make a reporting loop: {name} already reports to this person."
 SELF_MANAGER = "A person cannot be their own manager."
 INACTIVE_MANAGER = "The manager must be an active member of the organisation."
 OTHER_ORG = "Choose from this organisation."
 ALREADY_MEMBER = "{email} is already a member of this organisation."
 INVITATION_USED = "This invitation has already been used or has expired."
+ACCOUNT_EXISTS = "An account with this email exists: log in to accept."
 NAME_IS_THEIRS = "Only the person can change their name: it is theirs in every organisation."
 LAST_ADMIN = "The organisation needs at least one active admin."
 
@@ -78,8 +81,18 @@ def unit_update(*, unit: Unit, name: str, parent: Unit | None, lead: Membership 
 
 
 @transaction.atomic
-def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
-    """Delete a unit; its sub-units move up to its parent and its people to ``move_people_to``."""
+def unit_delete(
+    *,
+    unit: Unit,
+    move_people_to: Unit | None = None,
+    move_goals_to: Unit | None = None,
+    actor: Membership | None = None,
+) -> None:
+    """Delete a unit; its sub-units move up to its parent, its people to ``move_people_to``
+    and its goals to ``move_goals_to`` (by default its parent), each goal with an event."""
+    from goals.models import Goal
+    from goals.services import goals_move_unit
+
     has_people = Membership.objects.filter(org=unit.org_id, unit=unit).exists()
     if move_people_to is not None:
         _same_org(move_people_to, unit.org, "move_people_to")
@@ -87,8 +100,17 @@ def unit_delete(*, unit: Unit, move_people_to: Unit | None = None) -> None:
             raise ValidationError({"move_people_to": UNIT_REASSIGN_TO_SELF})
     elif has_people:
         raise ValidationError({"move_people_to": UNIT_REASSIGN_REQUIRED})
+    if move_goals_to is not None:
+        _same_org(move_goals_to, unit.org, "move_goals_to")
+        if unit_subtree(unit).filter(pk=move_goals_to.pk).exists():
+            raise ValidationError({"move_goals_to": GOALS_REASSIGN_TO_SELF})
+    else:
+        move_goals_to = unit.parent
+        if move_goals_to is None and Goal.objects.filter(org=unit.org_id, unit=unit).exists():
+            raise ValidationError({"move_goals_to": GOALS_REASSIGN_REQUIRED})
     if has_people:
         Membership.objects.filter(org=unit.org_id, unit=unit).update(unit=move_people_to)
+    goals_move_unit(from_unit=unit, to_unit=move_goals_to, actor=actor)
     Unit.objects.filter(org=unit.org_id, parent=unit).update(parent=unit.parent_id)
     unit.delete()
 
@@ -147,7 +169,7 @@ def membership_update(
 @transaction.atomic
 def membership_set_active(*, membership: Membership, active: bool) -> Membership:
     """Deactivate (or reactivate) a person. Their history stays; their reports
-    move up to their own manager."""
+    move up to their own manager; their pending invitations are withdrawn."""
     if not active:
         _check_admin_left(membership, new_role=membership.role, active=False)
         Membership.objects.filter(org=membership.org_id, manager=membership).update(
@@ -157,6 +179,12 @@ def membership_set_active(*, membership: Membership, active: bool) -> Membership
         ApiToken.objects.filter(
             org=membership.org_id, membership=membership, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
+        # A link still waiting (an import's, say) must not bring them back in.
+        Invitation.objects.filter(
+            org=membership.org_id,
+            email__iexact=membership.user.email,
+            accepted_at__isnull=True,
+        ).delete()
     membership.is_active = active
     membership.save(update_fields=["is_active"])
     return membership
@@ -173,29 +201,91 @@ def invitation_create(
     unit: Unit | None = None,
     manager: Membership | None = None,
 ) -> Invitation:
-    from orgs.tasks import send_invitation_email
-
     email = User.objects.normalize_email(email).strip().lower()
     _same_org(unit, org, "unit")
     _check_manager(None, manager, org)
-    if Membership.objects.filter(org=org, user__email__iexact=email, is_active=True).exists():
+    member = (
+        Membership.objects.filter(org=org, user__email__iexact=email, is_active=True)
+        .select_related("user")
+        .first()
+    )
+    # A member who has never chosen a password (added by an import) may be invited
+    # again: the link is how they sign in for the first time.
+    if member is not None and member.user.has_usable_password():
         raise ValidationError({"email": ALREADY_MEMBER.format(email=email)})
+    invitation, raw = invitation_build(
+        org=org,
+        invited_by=invited_by,
+        email=email,
+        full_name=full_name,
+        role=role,
+        unit_id=unit.pk if unit else None,
+        manager_id=manager.pk if manager else None,
+    )
+    invitation.save()
+    invitations_send(org=org, sent=[(invitation, raw)])
+    return invitation
+
+
+def invitation_build(
+    *,
+    org: Organization,
+    invited_by: Membership | None,
+    email: str,
+    full_name: str = "",
+    role: str = Role.MEMBER,
+    unit_id: int | None = None,
+    manager_id: int | None = None,
+) -> tuple[Invitation, str]:
+    """An unsaved invitation and its raw token (to be emailed, never stored)."""
     raw, token_hash = Invitation.new_token()
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         org=org,
         email=email,
         full_name=full_name.strip(),
         role=role,
-        unit=unit,
-        manager=manager,
+        unit_id=unit_id,
+        manager_id=manager_id,
         invited_by=invited_by,
         token_hash=token_hash,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
-    transaction.on_commit(
-        lambda: send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
-    )
-    return invitation
+    return invitation, raw
+
+
+def invitations_send(*, org: Organization, sent: list[tuple[Invitation, str]]) -> None:
+    """Email saved invitations once the transaction commits."""
+    from orgs.tasks import send_invitation_email
+
+    def send() -> None:
+        for invitation, raw in sent:
+            send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
+
+    if sent:
+        transaction.on_commit(send)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """A fresh link, valid from today: the previous link stops working."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk, org=invitation.org_id)
+    if locked.accepted_at is not None:
+        raise ValidationError(INVITATION_USED)
+    raw, locked.token_hash = Invitation.new_token()
+    locked.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+    locked.save(update_fields=["token_hash", "expires_at"])
+    invitations_send(org=locked.org, sent=[(locked, raw)])
+    return locked
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    """Withdraw a pending invitation: its link stops working. An accepted one stays."""
+    deleted, _ = Invitation.objects.filter(
+        org=invitation.org_id, pk=invitation.pk, accepted_at__isnull=True
+    ).delete()
+    if not deleted:
+        raise ValidationError(INVITATION_USED)
 
 
 @transaction.atomic
@@ -211,11 +301,19 @@ def invitation_accept(
     if not locked.is_usable:
         raise ValidationError(INVITATION_USED)
     if user is None:
-        if User.objects.filter(email__iexact=locked.email).exists():
-            raise ValidationError({"email": "An account with this email exists: log in to accept."})
-        user = User.objects.create_user(
-            email=locked.email, password=password, full_name=full_name or locked.full_name
-        )
+        user = User.objects.filter(email__iexact=locked.email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=locked.email, password=password, full_name=full_name or locked.full_name
+            )
+        elif user.has_usable_password():
+            raise ValidationError({"email": ACCOUNT_EXISTS})
+        else:
+            # An account made by an import, never signed in to: the link, sent to its
+            # address, is proof enough to choose its first password, and its own name.
+            user.set_password(password)
+            user.full_name = full_name.strip() or user.full_name or locked.full_name
+            user.save(update_fields=["password", "full_name"])
     membership, created = Membership.objects.get_or_create(
         org_id=locked.org_id,
         user=user,

@@ -32,6 +32,8 @@ from orgs.middleware import tenant_public
 from orgs.models import Role, Unit
 
 PEOPLE_PER_PAGE = 50
+INVITATION_RESENT = "A new link was sent to {email}; the previous one no longer works."
+INVITATION_REVOKED = "The invitation for {email} is withdrawn: its link no longer works."
 
 
 def admin_required(view: Callable) -> Callable:
@@ -164,20 +166,40 @@ def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse
 @admin_required
 @require_http_methods(["GET", "POST"])
 def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse:
+    from goals.models import Goal
+
     unit = selectors.get_unit(org=request.org, pk=unit_pk)
     people_count = selectors.people(org=request.org).filter(unit=unit).count()
+    goal_count = Goal.objects.filter(org=request.org, unit=unit).count()
     child_count = unit.children.count()
-    form = UnitDeleteForm(_posted(request), org=request.org, unit=unit)
+    form = UnitDeleteForm(
+        _posted(request),
+        org=request.org,
+        unit=unit,
+        with_people=bool(people_count),
+        with_goals=bool(goal_count),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.unit_delete(unit=unit, move_people_to=form.cleaned_data["move_people_to"])
+            services.unit_delete(
+                unit=unit,
+                move_people_to=form.cleaned_data.get("move_people_to"),
+                move_goals_to=form.cleaned_data.get("move_goals_to"),
+                actor=request.membership,
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” deleted.")
             return redirect("units", org_slug=org_slug)
     status = 400 if form.errors else 200
-    context = {"unit": unit, "form": form, "people_count": people_count, "child_count": child_count}
+    context = {
+        "unit": unit,
+        "form": form,
+        "people_count": people_count,
+        "goal_count": goal_count,
+        "child_count": child_count,
+    }
     return render(request, "orgs/unit_delete.html", context, status=status)
 
 
@@ -280,6 +302,24 @@ def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
+@admin_required
+@require_POST
+def invitation_resend(request: HttpRequest, org_slug: str, invitation_pk: int) -> HttpResponse:
+    invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
+    services.invitation_resend(invitation=invitation)
+    messages.success(request, INVITATION_RESENT.format(email=invitation.email))
+    return redirect("person_invite", org_slug=org_slug)
+
+
+@admin_required
+@require_POST
+def invitation_revoke(request: HttpRequest, org_slug: str, invitation_pk: int) -> HttpResponse:
+    invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, INVITATION_REVOKED.format(email=invitation.email))
+    return redirect("person_invite", org_slug=org_slug)
+
+
 @tenant_public
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpResponse:
@@ -293,7 +333,9 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
         return render(request, "orgs/invitation_accept.html", context, status=403)
     from orgs.models import User
 
-    has_account = user is None and User.objects.filter(email__iexact=invitation.email).exists()
+    # An account that has never had a password (made by an import) chooses one here.
+    existing = User.objects.filter(email__iexact=invitation.email).first() if user is None else None
+    has_account = existing is not None and existing.has_usable_password()
     form = None
     if user is None and not has_account:
         form = AcceptInvitationForm(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orgs import services
 from orgs.models import Membership
 
 PEOPLE_SEARCH_LIMIT = 20
+PASSWORD_CHANGED = "Your password is changed. Your other signed-in devices are signed out."
 
 
 class ProfileForm(forms.Form):
@@ -40,8 +43,32 @@ def profile(request: HttpRequest, org_slug: str) -> HttpResponse:
         else:
             messages.success(request, "Your name is saved.")
             return redirect("profile", org_slug=org_slug)
-    status = 400 if form.errors else 200
-    context = {"form": form, "person": request.membership, "nav": "profile"}
+    return _profile_page(request, form=form, password_form=PasswordChangeForm(user))
+
+
+@require_POST
+def password_change(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The signed-in person changes their own password; this session stays signed in."""
+    user = request.user
+    password_form = PasswordChangeForm(user, request.POST)
+    if password_form.is_valid():
+        password_form.save()
+        # Other sessions end (their hash no longer matches); this one is kept.
+        update_session_auth_hash(request, password_form.user)
+        messages.success(request, PASSWORD_CHANGED)
+        return redirect("profile", org_slug=org_slug)
+    form = ProfileForm(initial={"full_name": user.full_name})
+    return _profile_page(request, form=form, password_form=password_form)
+
+
+def _profile_page(request: HttpRequest, *, form: ProfileForm, password_form) -> HttpResponse:
+    status = 400 if form.errors or password_form.errors else 200
+    context = {
+        "form": form,
+        "password_form": password_form,
+        "person": request.membership,
+        "nav": "profile",
+    }
     return render(request, "orgs/profile.html", context, status=status)
 
 

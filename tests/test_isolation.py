@@ -42,7 +42,9 @@ def objects_of(cast, on_commit) -> dict[str, str]:
     """One object of the cast's first organisation for each kind of URL parameter."""
     with tenant_context(cast.org.pk), on_commit(execute=True):
         token, _ = api_token_create(membership=cast.admin, name="script")
-        invitation_create(org=cast.org, invited_by=cast.admin, email="someone@acme.test")
+        invitation = invitation_create(
+            org=cast.org, invited_by=cast.admin, email="someone@acme.test"
+        )
     from django.core import mail
 
     link = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body)
@@ -59,6 +61,7 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "membership_pk": str(cast.member.pk),
         "token_pk": str(token.pk),
         "token": link.group(1),
+        "invitation_pk": str(invitation.pk),
     }
 
 

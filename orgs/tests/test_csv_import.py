@@ -24,7 +24,7 @@ from orgs.csv_import import (
     RowError,
     people_import_plan,
 )
-from orgs.models import Membership, Role, Unit, User
+from orgs.models import Invitation, Membership, Role, Unit, User
 from orgs.tenancy import tenant_context
 
 HEADER = "email,full_name,unit,manager_email,role"
@@ -145,17 +145,24 @@ def test_it_applies_units_users_and_memberships_with_managers_from_the_file(cast
     response = _apply(client, cast.org, carried, follow=True)
 
     assert response.redirect_chain == [(reverse("people", args=[cast.org.slug]), 302)]
+    # Bob of Globex has an account already: he is invited, not added (see
+    # test_csv_import_consent.py for what Acme sees of him meanwhile).
     assert (
-        "Imported: 3 units created, 3 people added, 1 person updated." in response.content.decode()
+        "Imported: 3 units created, 2 people added, 1 person updated, 1 person invited."
+        in response.content.decode()
     )
-    sales = _unit(cast.org, "Sales")
-    emea = _unit(cast.org, "Sales", "EMEA")
-    north = _unit(cast.org, "Sales", "EMEA", "North")
-    assert (sales.parent_id, emea.parent_id, north.parent_id) == (None, sales.pk, emea.pk)
+    # Paths without the top unit's name are read under it.
+    sales = _unit(cast.org, "Acme", "Sales")
+    emea = _unit(cast.org, "Acme", "Sales", "EMEA")
+    north = _unit(cast.org, "Acme", "Sales", "EMEA", "North")
+    assert (sales.parent_id, emea.parent_id, north.parent_id) == (
+        cast.company.pk,
+        sales.pk,
+        emea.pk,
+    )
 
     erin = _member(cast.org, "erin@example.test")
     frank = _member(cast.org, "frank@example.test")
-    bob_globex = _member(cast.org, "member@globex.test")
     assert (erin.user.full_name, erin.role, erin.unit, erin.manager) == (
         "Erin Example",
         Role.MEMBER,
@@ -163,8 +170,11 @@ def test_it_applies_units_users_and_memberships_with_managers_from_the_file(cast
         frank,
     )
     assert (frank.role, frank.unit, frank.manager) == (Role.MANAGER, emea, cast.manager)
-    assert (bob_globex.user_id, bob_globex.unit, bob_globex.manager) == (reused.pk, sales, frank)
-    assert bob_globex.user.full_name == reused.full_name
+    with tenant_context(cast.org.pk):
+        assert not Membership.objects.filter(org=cast.org, user=reused).exists()
+        invitation = Invitation.objects.get(org=cast.org, email="member@globex.test")
+    assert (invitation.unit, invitation.manager, invitation.role) == (sales, frank, Role.MEMBER)
+    assert User.objects.get(pk=reused.pk).full_name == "Bob Member (Globex)"
     assert not erin.user.has_usable_password()
     assert User.objects.filter(email__iexact="member@globex.test").count() == 1
     assert _member(cast.org, "member@acme.test").manager == frank
@@ -386,13 +396,14 @@ def test_it_tolerates_how_spreadsheets_write_csv(cast, login, text):
     )
 
 
-def test_it_reads_the_organisation_in_two_queries_whatever_the_file_size(
+def test_it_reads_the_organisation_in_three_queries_whatever_the_file_size(
     cast, django_assert_num_queries
 ):
     rows = [f"p{i}@example.test,P {i},Acme/Team {i % 5},manager@acme.test," for i in range(60)]
     with tenant_context(cast.org.pk):
-        # 1. memberships with their users, 2. units
-        with django_assert_num_queries(2):
+        # 1. memberships with their users, 2. accounts of the other emails with their
+        # pending invitations here (an account elsewhere is invited, not added), 3. units
+        with django_assert_num_queries(3):
             plan = people_import_plan(org=cast.org, text=_csv(*ACME_AS_CSV, *rows))
     assert len(plan.people_to_add) == 60
     assert len(plan.units_to_create) == 5
@@ -409,3 +420,51 @@ def test_it_previews_a_long_file_with_as_many_queries_as_a_short_one(cast, login
 
     assert response.status_code == 200
     assert len(long.captured_queries) == len(short.captured_queries)
+
+
+def test_a_unit_path_may_leave_out_the_top_unit(cast, login):
+    client = login(cast.admin)
+    text = _csv(
+        "ada@example.test,Ada,Engineering/Platform,,",
+        "bea@example.test,Bea,Acme/Engineering/Platform,,",
+        "cy@example.test,Cy,engineering/Data,,",
+        "dee@example.test,Dee,Acme/Engineering/Data,,",
+    )
+
+    preview = _upload(client, cast.org, text)
+
+    plan = preview.context["plan"]
+    # Both forms name the same units: nothing new at the top level.
+    assert plan.units_to_create == [("Acme/Engineering/Data", "Acme/Engineering")]
+    assert [p.unit_path for p in plan.people_to_add] == [
+        "Acme/Engineering/Platform",
+        "Acme/Engineering/Platform",
+        "Acme/Engineering/Data",
+        "Acme/Engineering/Data",
+    ]
+    _apply(client, cast.org, text)
+    assert _member(cast.org, "ada@example.test").unit == cast.platform
+    data = _unit(cast.org, "Acme", "Engineering", "Data")
+    assert _member(cast.org, "cy@example.test").unit == data
+    assert _member(cast.org, "dee@example.test").unit == data
+    with tenant_context(cast.org.pk):
+        assert list(Unit.objects.filter(org=cast.org, parent=None)) == [cast.company]
+
+
+def test_the_help_says_paths_may_start_with_or_without_the_top_unit(cast, login):
+    html = login(cast.admin).get(_url(cast.org)).content.decode()
+    assert "<code>Engineering/Platform</code> or, the same unit, " in html
+    assert "<code>Acme/Engineering/Platform</code>" in html
+    assert "with or without the top unit’s name first" in html
+
+
+def test_paths_are_read_from_the_top_when_there_are_several_top_units(cast, login):
+    with tenant_context(cast.org.pk):
+        services.unit_create(org=cast.org, name="Advisors")
+        services.unit_create(org=cast.org, name="Board")
+    client = login(cast.admin)
+    # The top-level unit named like the organisation is the one paths may leave out.
+    plan = _upload(client, cast.org, _csv("a@example.test,A,Engineering,,")).context["plan"]
+    assert plan.people_to_add[0].unit_path == "Acme/Engineering"
+    plan = _upload(client, cast.org, _csv("a@example.test,A,Board,,")).context["plan"]
+    assert (plan.people_to_add[0].unit_path, plan.units_to_create) == ("Board", [])

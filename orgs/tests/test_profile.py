@@ -52,3 +52,65 @@ def test_it_only_ever_renames_the_signed_in_person(cast, login):
 def test_it_is_linked_from_every_organisation_page(cast, login):
     html = login(cast.member).get(reverse("org_home", args=[cast.org.slug])).content.decode()
     assert f'href="{url(cast)}"' in html
+
+
+def password_url(cast) -> str:
+    return reverse("password_change", args=[cast.org.slug])
+
+
+NEW_PASSWORD = "a-fresh-long-passphrase"
+
+
+def test_it_changes_the_persons_password_and_keeps_them_signed_in(cast, client, login):
+    from conftest import PASSWORD
+    from orgs.views_profile import PASSWORD_CHANGED
+
+    other_device = signed_in_elsewhere(cast)
+    response = login(cast.member).post(
+        password_url(cast),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain == [(url(cast), 302)]
+    assert PASSWORD_CHANGED in response.content.decode()
+    assert User.objects.get(pk=cast.member.user_id).check_password(NEW_PASSWORD)
+    # This session stays signed in; another one with the old password is signed out.
+    assert client.get(url(cast)).status_code == 200
+    assert other_device.get(url(cast)).status_code == 302
+
+
+def signed_in_elsewhere(cast):
+    """Another browser, signed in as the member with their password."""
+    from django.test import Client
+
+    from conftest import PASSWORD
+
+    other = Client()
+    other.post(reverse("login"), {"username": cast.member.user.email, "password": PASSWORD})
+    assert other.get(url(cast)).status_code == 200
+    return other
+
+
+def test_it_refuses_a_wrong_current_password_or_mismatched_new_ones(cast, login):
+    from conftest import PASSWORD
+
+    client = login(cast.member)
+    wrong = client.post(
+        password_url(cast),
+        {"old_password": "not-it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert wrong.status_code == 400
+    assert "Your old password was entered incorrectly" in wrong.content.decode()
+    mismatched = client.post(
+        password_url(cast),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": "other-one-x"},
+    )
+    assert mismatched.status_code == 400
+    assert "The two password fields didn’t match." in mismatched.content.decode()
+    weak = client.post(
+        password_url(cast),
+        {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
+    )
+    assert weak.status_code == 400
+    assert "This password is too short." in weak.content.decode()
+    assert User.objects.get(pk=cast.member.user_id).check_password(PASSWORD)
