@@ -1148,7 +1148,7 @@ def test_it_works_with_an_organisation_token(cast, cascade):
     )
     assert response.status_code == 201
     assert response.json()["author"] == cast.member.pk
-    assert client.get(url(cast.other_org, "goals/")).status_code == 401
+    assert client.get(url(cast.other_org, "goals/")).status_code == 404
 
 
 def test_it_refuses_anonymous_callers(cast, cascade):
