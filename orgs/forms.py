@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
@@ -191,3 +193,14 @@ class CsvImportForm(forms.Form):
         help_text="Columns: email, full_name, unit (a path such as Engineering/Platform), "
         "manager_email, role (admin, manager or member).",
     )
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with the email's length enforced: Django sets the field's
+    max_length without its validator, and django-axes stores a failed attempt's email in
+    a 255-character column (a longer one was a server error on PostgreSQL)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
