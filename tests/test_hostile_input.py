@@ -1,13 +1,14 @@
 """Generated from the URL conf: hostile input never gets a server error.
 
-Every URL is requested by a member and by an admin of the organisation. A first,
-plain request records which query-string (or form) names the view reads; then
-each name gets each hostile value in turn (NUL, integers no column holds,
-negative numbers, 10 kB strings, the wrong type), every path parameter gets
-hostile values, and every write gets hostile form and JSON bodies. Whatever
-comes back must be below 500: a 400 with field errors from the API, a message,
-an ignored filter or a 404 on pages. A new URL, or a new parameter read by an
-existing view, is covered without anyone listing it.
+Every URL is requested by a visitor who is not logged in, then by a member and
+by an admin of the organisation. A first, plain request records which
+query-string (or form) names the view reads; then each name gets each hostile
+value in turn (NUL, integers no column holds, negative numbers, 10 kB strings,
+the wrong type), every path parameter gets hostile values, and every write gets
+hostile form and JSON bodies. Whatever comes back must be below 500: a 400 with
+field errors from the API, a message, an ignored filter or a 404 on pages. A
+new URL, or a new parameter read by an existing view, is covered without anyone
+listing it.
 
 NUL characters and integers beyond bigint fail only on PostgreSQL, so CI runs
 this there; it runs on SQLite too.
@@ -162,6 +163,7 @@ def test_hostile_input_never_gets_a_server_error(
     objects = objects_of(cast, django_capture_on_commit_callbacks)
     values = {"org_slug": cast.org.slug, "uidb64": "MQ", **objects}
     request = Walk(client)
+    walk(request, route, values)  # a visitor who is not logged in
     for who in (cast.member, cast.admin):
         client.force_login(who.user, backend=BACKEND)
         walk(request, route, values)
