@@ -153,6 +153,16 @@ def weight_field(**kwargs) -> serializers.DecimalField:
 # --- Output -------------------------------------------------------------------
 
 
+class ConfidenceField(serializers.ChoiceField):
+    """low, medium or high; null when nobody has said (stored as "")."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=Confidence.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class HealthSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=HEALTH_CODES)
     label = serializers.CharField(help_text="The status in words, such as “At risk”.")
@@ -222,6 +232,7 @@ class GoalSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True, help_text="0 to 1.")
     percent = serializers.IntegerField(read_only=True, help_text="Progress in percent, 0 to 100.")
     health = serializers.SerializerMethodField()
+    confidence = ConfidenceField(help_text="The latest check-in's; null before any says.")
     needs_reapproval = serializers.BooleanField(
         read_only=True,
         help_text="Targets, weights or parent changed since approval: "
@@ -280,6 +291,7 @@ class CycleSerializer(serializers.ModelSerializer):
 
 class CheckInSerializer(serializers.ModelSerializer):
     value = value_field(read_only=True)
+    confidence = ConfidenceField()
     author_name = serializers.CharField(
         source="author.display_name", read_only=True, allow_null=True
     )

@@ -24,6 +24,7 @@ from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from orgs.models import Membership, Unit
+from orgs.params import to_id
 
 BULK_NOTHING_CHOSEN = "Tick at least one goal to approve."
 BULK_REFUSED = (
@@ -327,7 +328,7 @@ def _bulk_approve(actor: Actor, ticked: set[str]) -> list[Goal]:
     """Approve every ticked goal or none: raises ValidationError with the reason."""
     if not ticked:
         raise ValidationError(BULK_NOTHING_CHOSEN)
-    ids = {int(value) for value in ticked if value.isdigit()}
+    ids = {pk for pk in map(to_id, ticked) if pk is not None}
     goals = list(goals_awaiting_approval(actor).filter(pk__in=ids).select_related("owner__user"))
     refused = len(ticked) - len(goals)
     if refused:
@@ -383,7 +384,7 @@ def _cascade_people(actor: Actor) -> list[Membership]:
 
 def _chosen(values: list[str], offered: dict[int, Any]) -> tuple[list, bool]:
     """The offered objects for the posted ids, and whether every id was on offer."""
-    ids = {int(value) for value in values if value.isdigit()}
+    ids = {pk for pk in map(to_id, values) if pk is not None}
     chosen = [offered[pk] for pk in sorted(ids) if pk in offered]
     return chosen, len(chosen) == len(set(values))
 

@@ -20,6 +20,7 @@ from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
 from orgs.models import Membership, Organization
+from orgs.params import id_param, id_params, text_param
 from orgs.selectors import unit_paths
 
 # Enough for any tree a person opens by hand; keeps URLs and queries bounded.
@@ -29,8 +30,7 @@ SEARCH_MAX = 200
 
 
 def _ids(request: HttpRequest, name: str) -> frozenset[int]:
-    values = [v for v in request.GET.getlist(name) if v.isdigit()]
-    return frozenset(int(v) for v in values[:MAX_STATE_IDS])
+    return id_params(request, name, limit=MAX_STATE_IDS)
 
 
 def _cycle(request: HttpRequest, org: Organization) -> tuple[list[Cycle], Cycle | None]:
@@ -133,23 +133,23 @@ def _decorate(
 
 def _owner(request: HttpRequest, org: Organization) -> Membership | None:
     """The person an ``owner=<membership id>`` link filters on; unknown ids are ignored."""
-    raw = request.GET.get("owner", "")
-    return selectors.owner_named(org=org, pk=int(raw)) if raw.isdigit() else None
+    pk = id_param(request, "owner")
+    return selectors.owner_named(org=org, pk=pk) if pk else None
 
 
 def _filters(
     request: HttpRequest, paths: dict[int, str], owner: Membership | None
 ) -> selectors.TreeFilters:
     """The tree's filters from the query string; unknown units, owners or statuses are ignored."""
-    unit = request.GET.get("unit", "")
+    unit = id_param(request, "unit")
     status = request.GET.get("status", "")
     return selectors.TreeFilters(
-        unit=int(unit) if unit.isdigit() and int(unit) in paths else None,
+        unit=unit if unit in paths else None,
         owner=owner.pk if owner else None,
-        owner_q=" ".join(request.GET.get("owner_q", "").split())[:SEARCH_MAX],
+        owner_q=" ".join(text_param(request, "owner_q", max_length=SEARCH_MAX).split()),
         status=status if status in selectors.STATUS_FILTERS else "",
         at_risk=request.GET.get("at_risk") == "1",
-        search=request.GET.get("q", "").strip()[:SEARCH_MAX],
+        search=text_param(request, "q", max_length=SEARCH_MAX),
     )
 
 
@@ -206,8 +206,7 @@ def goal_tree_children(request: HttpRequest, org_slug: str, goal_pk: int) -> Htt
     actor = request_actor(request)
     goal = get_goal(actor, goal_pk)
     expand_all = request.GET.get("expand") == "all"
-    raw_level = request.GET.get("level", "")
-    level = min(int(raw_level), MAX_LEVEL) if raw_level.isdigit() and raw_level != "0" else 1
+    level = min(id_param(request, "level") or 1, MAX_LEVEL)
     rows = selectors.tree_children(actor=actor, goal=goal, expand_all=expand_all)
     forest = selectors.assemble(
         rows, org=org, roots_are="children", root_parent=goal.pk, level=level + 1

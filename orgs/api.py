@@ -11,7 +11,7 @@ organisation only, and writes go through the services.
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,6 +24,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from orgs import selectors, services
+from orgs.api_limits import RequestTooLarge
 from orgs.models import Invitation, Membership, Organization, Role, Unit
 
 ADMIN_ONLY = "Only admins of this organisation can do this."
@@ -75,6 +76,8 @@ class OrgAPIView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DjangoValidationError):
             exc = api_validation_error(exc)
+        elif isinstance(exc, RequestDataTooBig):
+            exc = RequestTooLarge()
         return super().handle_exception(exc)
 
     def parse(self, serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
@@ -210,16 +209,3 @@ class CsvImportForm(forms.Form):
         "with or without the top unit’s name first), manager_email, "
         "role (admin, manager or member).",
     )
-
-
-class PasswordResetForm(DjangoPasswordResetForm):
-    """Also emails accounts that have no password yet (made by a CSV import).
-
-    Django skips them, which left imported people with no way in; the emailed link
-    proves the address, as it does for everyone else.
-    """
-
-    def get_users(self, email: str):
-        from orgs.models import User
-
-        return User.objects.filter(email__iexact=email.strip(), is_active=True)

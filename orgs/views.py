@@ -30,6 +30,7 @@ from orgs.forms import (
 )
 from orgs.middleware import tenant_public
 from orgs.models import Role, Unit
+from orgs.params import id_param, text_param
 
 PEOPLE_PER_PAGE = 50
 INVITATION_RESENT = "A new link was sent to {email}; the previous one no longer works."
@@ -209,16 +210,16 @@ def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
 @require_GET
 def people(request: HttpRequest, org_slug: str) -> HttpResponse:
     org = request.org
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request, "q")
     role = request.GET.get("role", "")
     role = role if role in Role.values else ""
     status = request.GET.get("status", "active")
     status = status if status in {"active", "inactive", "all"} else "active"
     unit_paths = selectors.unit_paths(org=org)
     unit = None
-    unit_param = request.GET.get("unit", "")
-    if unit_param.isdigit() and int(unit_param) in unit_paths:
-        unit = Unit(pk=int(unit_param), org=org)
+    unit_id = id_param(request, "unit")
+    if unit_id in unit_paths:
+        unit = Unit(pk=unit_id, org=org)
     qs = selectors.people(org=org, search=search, unit=unit, role=role, status=status)
     page = Paginator(qs, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgs import services
 from orgs.models import Membership
+from orgs.params import text_param
 
 PEOPLE_SEARCH_LIMIT = 20
 PASSWORD_CHANGED = "Your password is changed. Your other signed-in devices are signed out."
@@ -84,7 +85,7 @@ def _person_option(person: Membership) -> str:
 def people_search(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Up to 20 active people whose name or email matches ``q``, as <option>s for a datalist."""
     # htmx sends a picker input's own value under its name, "manager".
-    search = (request.GET.get("q") or request.GET.get("manager", "")).strip()[:100]
+    search = text_param(request, "q") or text_param(request, "manager")
     if not search:
         return HttpResponse("")
     found = (
