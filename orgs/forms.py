@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
@@ -209,3 +212,27 @@ class CsvImportForm(forms.Form):
         "with or without the top unit’s name first), manager_email, "
         "role (admin, manager or member).",
     )
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Also emails accounts that have no password yet (made by a CSV import).
+
+    Django skips them, which left imported people with no way in; the emailed link
+    proves the address, as it does for everyone else.
+    """
+
+    def get_users(self, email: str):
+        from orgs.models import User
+
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with the email's length enforced: Django sets the field's
+    max_length without its validator, and django-axes stores a failed attempt's email in
+    a 255-character column (a longer one was a server error on PostgreSQL)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
