@@ -39,7 +39,7 @@ from goals.models import (
     Milestone,
     Visibility,
 )
-from goals.rollup import explain
+from goals.rollup import explain, proposed_progress
 from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView, api_validation_error
 from orgs.models import Membership, Unit
 
@@ -101,6 +101,8 @@ class GoalsAPIView(OrgAPIView):
         goal.prefetched_key_results = list(
             key_results_of(self.org).filter(goal=goal).prefetch_related("milestones")
         )
+        if goal.needs_reapproval:
+            goal.proposed_progress = proposed_progress(goal)
         return GoalSerializer(goal, context={"org": self.org}).data
 
     def get_key_result(self, pk: int) -> KeyResult:
@@ -205,9 +207,15 @@ class KeyResultSerializer(serializers.ModelSerializer):
             "owner",
             "progress",
             "percent",
+            "awaiting_approval",
             "milestones",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "awaiting_approval": {
+                "help_text": "Added to an active goal since approval: counts once approved."
+            }
+        }
 
     def get_percent(self, kr: KeyResult) -> int:
         return round(kr.progress * 100)
@@ -226,6 +234,17 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Targets, weights or parent changed since approval: "
         "approved_snapshot holds what was approved.",
+    )
+    pending_changes = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text="A change waiting for re-approval, which does not count until approved: "
+        "parent_id, weight, key_results ({id: {field: value}}) and removed (key result ids). "
+        "parent, weight and the key results' targets are the approved version.",
+    )
+    proposed_progress = serializers.SerializerMethodField(
+        help_text="On a single goal that needs re-approval: its progress (0 to 1) with the "
+        "waiting change; otherwise null."
     )
     key_results = KeyResultSerializer(many=True, read_only=True, source="prefetched_key_results")
 
@@ -252,6 +271,8 @@ class GoalSerializer(serializers.ModelSerializer):
             "health",
             "needs_reapproval",
             "approved_snapshot",
+            "pending_changes",
+            "proposed_progress",
             "last_checkin_at",
             "created_at",
             "updated_at",
@@ -269,6 +290,10 @@ class GoalSerializer(serializers.ModelSerializer):
     @extend_schema_field(HealthSerializer)
     def get_health(self, goal: Goal) -> dict:
         return health_data(health_for(goal, self.context["org"]))
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_proposed_progress(self, goal: Goal) -> float | None:
+        return getattr(goal, "proposed_progress", None)
 
 
 class CycleSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ and sends notifications with ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,7 +31,13 @@ from goals.models import (
     Level,
     Milestone,
 )
-from goals.rollup import ancestor_ids, key_result_progress, lock_chain, recompute_chain
+from goals.rollup import (
+    ancestor_ids,
+    key_result_progress,
+    lock_chain,
+    recompute_chain,
+    with_changes,
+)
 from orgs.models import Membership, Unit
 
 TITLE_REQUIRED = "Give the goal a title."
@@ -59,6 +66,13 @@ CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
 CASCADE_CLOSED = "A completed or cancelled goal cannot be cascaded."
 CASCADE_NOBODY = "Choose at least one unit or person."
 CASCADE_OUT_OF_REACH = "You can cascade only to units you lead and people in your subtree."
+KR_REMOVAL_PENDING = (
+    "The removal of this key result awaits re-approval: it can no longer be edited."
+)
+COMPLETE_PENDING = (
+    "A change to this goal awaits re-approval: have it approved, or undo it, before marking "
+    "the goal completed."
+)
 
 GOAL_FIELDS = (
     "title",
@@ -136,6 +150,79 @@ def _refresh_chains(org_id: int, goal_ids: list[int | None]) -> None:
     ids = [pk for pk in goal_ids if pk is not None]
     if ids:
         recompute_chain(org_id, ids)
+
+
+# --- Changes awaiting re-approval ----------------------------------------------------
+#
+# An active goal's stored parent, weight and key result targets are its approved
+# version, the one that counts toward its own and its parents' progress. What the
+# owner changes waits in ``Goal.pending_changes`` (key results added since approval
+# in ``KeyResult.awaiting_approval``) until an approver accepts it.
+
+
+def _pending(goal: Goal) -> dict:
+    return copy.deepcopy(goal.pending_changes or {})
+
+
+def _goal_or_none(org_id: int, pk: int | None) -> Goal | None:
+    return Goal.objects.filter(org=org_id, pk=pk).first() if pk is not None else None
+
+
+def _store_pending(goal: Goal, pending: dict) -> None:
+    """Save the goal's waiting change and whether it needs re-approval."""
+    krs = {pk: fields for pk, fields in (pending.get("key_results") or {}).items() if fields}
+    removed = list(dict.fromkeys(pending.get("removed") or []))
+    pending = {k: v for k, v in pending.items() if k not in ("key_results", "removed")}
+    if krs:
+        pending["key_results"] = krs
+    if removed:
+        pending["removed"] = removed
+    goal.pending_changes = pending or None
+    goal.needs_reapproval = (
+        bool(pending)
+        or KeyResult.objects.filter(org=goal.org_id, goal=goal, awaiting_approval=True).exists()
+    )
+    Goal.objects.filter(pk=goal.pk, org=goal.org_id).update(
+        pending_changes=goal.pending_changes, needs_reapproval=goal.needs_reapproval
+    )
+
+
+def proposed_key_result(kr: KeyResult, pending: dict | None) -> KeyResult:
+    """A copy of the key result with its targets as changed since approval."""
+    changes = ((pending or {}).get("key_results") or {}).get(str(kr.pk)) or {}
+    return with_changes(kr, changes)
+
+
+def _apply_pending(goal: Goal) -> int | None:
+    """Make the waiting change the goal's stored version; return the parent it had."""
+    pending = goal.pending_changes or {}
+    old_parent_id = goal.parent_id
+    if "parent_id" in pending or "weight" in pending:
+        if "parent_id" in pending:
+            goal.parent = _goal_or_none(goal.org_id, pending["parent_id"])
+        if "weight" in pending:
+            goal.weight = Decimal(pending["weight"])
+        if goal.parent is not None:
+            lock_chain(goal.org_id, [goal.parent.pk])
+        _validate_goal(goal, parent=goal.parent)
+    removed = [int(pk) for pk in pending.get("removed") or []]
+    for pk, fields in (pending.get("key_results") or {}).items():
+        kr = KeyResult.objects.filter(org=goal.org_id, goal=goal, pk=int(pk)).first()
+        if kr is None or kr.pk in removed:
+            continue
+        kr = with_changes(kr, fields)
+        kr_prepare(kr)
+        kr_validate(kr)
+        kr.progress = key_result_progress(kr)
+        kr.save()
+    KeyResult.objects.filter(org=goal.org_id, goal=goal, pk__in=removed).delete()
+    KeyResult.objects.filter(org=goal.org_id, goal=goal, awaiting_approval=True).update(
+        awaiting_approval=False
+    )
+    goal.pending_changes = None
+    goal.needs_reapproval = False
+    goal.save(update_fields=["parent", "weight", "pending_changes", "needs_reapproval"])
+    return old_parent_id
 
 
 # --- Cycles -------------------------------------------------------------------
@@ -285,14 +372,24 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
-    """Edit a goal. Changing the parent or weight of an approved goal needs re-approval."""
+    """Edit a goal. On an active goal a new parent or weight waits for re-approval
+    (``pending_changes``): until then the approved ones count."""
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
     goal.refresh_from_db()
+    staged = goal.status == GoalStatus.APPROVED
+    pending = _pending(goal)
+    approved = {"parent_id": goal.parent_id, "weight": goal.weight}
+    proposed_parent = goal.parent
+    if "parent_id" in pending:
+        proposed_parent = _goal_or_none(goal.org_id, pending["parent_id"])
+    if "weight" in pending:
+        goal.weight = Decimal(pending["weight"])
+    goal.parent = proposed_parent
+    # What the owner sees as the goal now: the approved version with their change.
     before = goal_state(goal)
-    old_parent_id = goal.parent_id
-    parent = changes.pop("parent", goal.parent)
+    parent = changes.pop("parent", proposed_parent)
     if parent is not None and parent.pk != goal.parent_id and not actor.can_view(parent):
         raise ValidationError({"parent": PARENT_NOT_FOUND})
     goal.parent = parent
@@ -303,17 +400,25 @@ def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
     if moved and not actor.can_create(level=goal.level, owner=goal.owner, unit=goal.unit):
         # Moving a goal to a unit or owner out of the actor's reach is refused.
         raise PermissionDenied(NOT_ALLOWED)
-    goal.save()
     before, after = _diff(before, goal_state(goal))
+    if staged:
+        for name in REAPPROVAL_FIELDS:
+            if getattr(goal, name) == approved[name]:
+                pending.pop(name, None)
+            else:
+                pending[name] = _jsonable(getattr(goal, name))
+        goal.parent_id, goal.weight = approved["parent_id"], approved["weight"]
+    goal.save()
     if not after:
         return goal
-    if goal.status == GoalStatus.APPROVED and any(k in after for k in REAPPROVAL_FIELDS):
-        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
-        goal.needs_reapproval = True
+    if staged and any(k in after for k in REAPPROVAL_FIELDS):
+        after["awaits_approval"] = True
     record(goal, actor, "edited", before, after)
-    if parent is not None:
+    if staged:
+        _store_pending(goal, pending)
+    elif parent is not None:
         lock_chain(goal.org_id, [parent.pk])
-    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
+    _refresh_chains(goal.org_id, [goal.pk, approved["parent_id"]])
     goal.refresh_from_db()
     return goal
 
@@ -348,15 +453,19 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
             goal, (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED), "approved"
         )
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
     before = {"status": goal.status, "snapshot": goal.approved_snapshot}
+    applied = goal.pending_changes
+    old_parent_id = _apply_pending(goal)
     goal.status = GoalStatus.APPROVED
     goal.needs_reapproval = False
     goal.approved_snapshot = approval_snapshot(goal)
     goal.save(update_fields=["status", "needs_reapproval", "approved_snapshot", "updated_at"])
-    record(
-        goal, actor, "approved", before, {"status": goal.status, "snapshot": goal.approved_snapshot}
-    )
-    _refresh_chains(goal.org_id, [goal.pk])
+    after = {"status": goal.status, "snapshot": goal.approved_snapshot}
+    if applied:
+        after["applied"] = applied
+    record(goal, actor, "approved", before, after)
+    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
     _notify(goal, "approved")
     return goal
 
@@ -379,6 +488,8 @@ def goal_complete(*, actor: Actor, goal: Goal) -> Goal:
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     _transition(goal, (GoalStatus.APPROVED,), "completed")
+    if goal.needs_reapproval:
+        raise ValidationError(COMPLETE_PENDING)
     return _set_status(actor, goal, GoalStatus.COMPLETED, "completed")
 
 
@@ -397,12 +508,29 @@ def goal_cancel(*, actor: Actor, goal: Goal, comment: str = "") -> Goal:
 def _set_status(actor: Actor, goal: Goal, status: str, kind: str, comment: str = "") -> Goal:
     lock_chain(goal.org_id, [goal.pk])
     before = {"status": goal.status}
+    after: dict[str, Any] = {"status": status}
+    old_parent_id = goal.parent_id
+    if goal.status == GoalStatus.APPROVED and status != GoalStatus.APPROVED:
+        goal.refresh_from_db()
+        if goal.pending_changes or goal.needs_reapproval:
+            # No longer counted: the owner's waiting change becomes the goal as it stands.
+            after["applied"] = goal.pending_changes
+            try:
+                with transaction.atomic():
+                    old_parent_id = _apply_pending(goal)
+            except ValidationError:
+                # The waiting parent no longer fits (a loop, another cycle): keep the approved one.
+                goal.refresh_from_db()
+                goal.pending_changes = {
+                    k: v for k, v in (goal.pending_changes or {}).items() if k != "parent_id"
+                }
+                old_parent_id = _apply_pending(goal)
     goal.status = status
     if status != GoalStatus.APPROVED:
         goal.needs_reapproval = False
     goal.save(update_fields=["status", "needs_reapproval", "updated_at"])
-    record(goal, actor, kind, before, {"status": status}, comment)
-    _refresh_chains(goal.org_id, [goal.pk])
+    record(goal, actor, kind, before, after, comment)
+    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
     return goal
 
 
@@ -441,6 +569,8 @@ def kr_add(
         weight=weight,
         owner=owner,
         position=position if position is not None else goal.key_results.count(),
+        # Added to an active goal: counts once the change is approved.
+        awaiting_approval=_record and goal.status == GoalStatus.APPROVED,
     )
     kr_prepare(kr)
     kr_validate(kr)
@@ -456,49 +586,76 @@ def kr_add(
         with transaction.atomic():
             lock_chain(goal.org_id, [goal.pk])
             record(goal, actor, "key_result_added", None, kr_state(kr))
-            _mark_reapproval(goal)
+            if kr.awaiting_approval:
+                goal.refresh_from_db()
+                _store_pending(goal, _pending(goal))
             _refresh_chains(goal.org_id, [goal.pk])
     return kr
 
 
-def _mark_reapproval(goal: Goal) -> None:
-    if goal.status == GoalStatus.APPROVED:
-        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
-        goal.needs_reapproval = True
-
-
 @transaction.atomic
 def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
+    """Edit a key result. On an active goal new targets, kinds, directions and weights wait
+    for re-approval (the approved ones count until then); titles and units apply at once."""
     goal = key_result.goal
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
     kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
-    before = kr_state(kr)
+    staged = goal.status == GoalStatus.APPROVED and not kr.awaiting_approval
+    pending = _pending(goal)
+    if kr.pk in (pending.get("removed") or []):
+        raise ValidationError(KR_REMOVAL_PENDING)
+    proposed = proposed_key_result(kr, pending)
+    before = kr_state(proposed)
     for name, value in changes.items():
-        setattr(kr, name, value)
-    kr_prepare(kr)
-    kr_validate(kr)
+        setattr(proposed, name, value)
+    kr_prepare(proposed)
+    kr_validate(proposed)
+    if staged:
+        for name in {*changes, "unit_label"} - set(KR_TARGET_FIELDS):
+            setattr(kr, name, getattr(proposed, name))
+        waiting = {
+            name: _jsonable(getattr(proposed, name))
+            for name in KR_TARGET_FIELDS
+            if getattr(proposed, name) != getattr(kr, name)
+        }
+        pending.setdefault("key_results", {})[str(kr.pk)] = waiting
+    else:
+        kr = proposed
     kr.progress = key_result_progress(kr)
     kr.save()
-    before, after = _diff(before, kr_state(kr))
+    before, after = _diff(before, kr_state(proposed))
     if after:
+        if staged and any(k in after for k in KR_TARGET_FIELDS):
+            after["awaits_approval"] = True
         record(goal, actor, "key_result_edited", before | {"key_result": kr.pk}, after)
-        if any(k in after for k in KR_TARGET_FIELDS):
-            _mark_reapproval(goal)
+        if staged:
+            _store_pending(goal, pending)
         _refresh_chains(goal.org_id, [goal.pk])
     return kr
 
 
 @transaction.atomic
 def kr_delete(*, actor: Actor, key_result: KeyResult) -> None:
+    """Remove a key result; from an active goal only once the removal is approved."""
     goal = key_result.goal
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
+    pending = _pending(goal)
+    if key_result.pk in (pending.get("removed") or []):
+        return  # already waiting to go
     record(goal, actor, "key_result_removed", kr_state(key_result), None)
-    key_result.delete()
-    _mark_reapproval(goal)
+    if goal.status == GoalStatus.APPROVED and not key_result.awaiting_approval:
+        pending.setdefault("removed", []).append(key_result.pk)
+        (pending.get("key_results") or {}).pop(str(key_result.pk), None)
+    else:
+        key_result.delete()
+    if goal.status == GoalStatus.APPROVED:
+        _store_pending(goal, pending)
     _refresh_chains(goal.org_id, [goal.pk])
 
 

@@ -6,6 +6,7 @@ through goals.access.get_goal (another organisation's goal answers 404).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from goals import services
 from goals.access import Actor, get_goal, request_actor
-from goals.models import Goal, GoalStatus, KeyResult, Level
+from goals.models import COUNTED_STATUSES, Goal, GoalStatus, KeyResult, Level
+from goals.rollup import proposed_value
 from orgs.models import Membership, Unit
 
 BULK_NOTHING_CHOSEN = "Tick at least one goal to approve."
@@ -83,6 +85,15 @@ class QueueItem:
     error: str = ""
     comment: str = ""
     comment_error: str = ""
+    proposed: float | None = None  # progress with the waiting change, when it differs
+
+    @property
+    def counted_percent(self) -> int:
+        return round(self.goal.progress * 100)
+
+    @property
+    def proposed_percent(self) -> int | None:
+        return None if self.proposed is None else round(self.proposed * 100)
 
     @property
     def reapproval(self) -> bool:
@@ -193,24 +204,38 @@ def approval_changes(approved: dict, now: dict, parent_titles: dict[int, str]) -
     return changes
 
 
-def _snapshot_now(goal: Goal) -> dict:
-    """services.approval_snapshot from the prefetched key results (no query per goal)."""
+def _snapshot(goal: Goal, *, proposed: bool) -> dict:
+    """services.approval_snapshot from the prefetched key results (no query per goal):
+    the approved version as stored, or with the change awaiting re-approval."""
+    pending = (goal.pending_changes or {}) if proposed else {}
+    removed = set(pending.get("removed") or [])
+    key_results = {}
+    for kr in goal.key_results.all():
+        if kr.pk in removed or (kr.awaiting_approval and not proposed):
+            continue
+        kr = services.proposed_key_result(kr, pending)
+        key_results[str(kr.pk)] = {name: getattr(kr, name) for name in KR_FIELDS}
     return {
-        "parent_id": goal.parent_id,
-        "weight": goal.weight,
-        "key_results": {
-            str(kr.pk): {name: getattr(kr, name) for name in KR_FIELDS}
-            for kr in goal.key_results.all()
-        },
+        "parent_id": pending.get("parent_id", goal.parent_id),
+        "weight": pending.get("weight", goal.weight),
+        "key_results": key_results,
     }
+
+
+def pending_changes(goal: Goal, parent_titles: dict[int, str]) -> list[Change]:
+    """What the change awaiting re-approval would change (key results prefetched)."""
+    return approval_changes(
+        _snapshot(goal, proposed=False), _snapshot(goal, proposed=True), parent_titles
+    )
 
 
 def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
     """The queue with owners, parents, key results and re-approval diffs.
 
     Queries, whatever its length: the subtree and the led units (not for admins),
-    the goals with owner, unit, parent and cycle, their key results, and the titles
-    of the parents they had when approved (only when some re-approval moved a goal).
+    the goals with owner, unit, parent and cycle, their key results, the titles
+    of the parents they would move to (only when some re-approval moves a goal), and
+    the counted children of goals whose key results would change (for both numbers).
     """
     qs = (
         goals_awaiting_approval(actor)
@@ -221,19 +246,35 @@ def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
     if only is not None:
         qs = qs.filter(pk=only)
     goals = list(qs)
-    reapproval = {g.pk: g for g in goals if g.needs_reapproval and g.approved_snapshot}
+    reapproval = {g.pk: g for g in goals if g.needs_reapproval}
     titles = {g.parent_id: g.parent.title for g in goals if g.parent and actor.can_view(g.parent)}
-    old_parents = {g.approved_snapshot.get("parent_id") for g in reapproval.values()}
-    old_parents -= {None, *titles}
-    if old_parents:
-        titles |= dict(actor.visible_goals().filter(pk__in=old_parents).values_list("pk", "title"))
+    new_parents = {(g.pending_changes or {}).get("parent_id") for g in reapproval.values()}
+    new_parents -= {None, *titles}
+    if new_parents:
+        titles |= dict(actor.visible_goals().filter(pk__in=new_parents).values_list("pk", "title"))
+    # Both numbers for goals whose key results would change (their counted children).
+    kr_changes = [pk for pk, g in reapproval.items() if _changes_key_results(g)]
+    children: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    if kr_changes:
+        for parent_id, weight, progress in Goal.objects.filter(
+            org=actor.member.org_id, parent__in=kr_changes, status__in=COUNTED_STATUSES
+        ).values_list("parent_id", "weight", "progress"):
+            children[parent_id].append((float(weight), progress))
     items = []
     for goal in goals:
         item = QueueItem(goal, parent_visible=goal.parent_id in titles)
         if goal.pk in reapproval:
-            item.changes = approval_changes(goal.approved_snapshot, _snapshot_now(goal), titles)
+            item.changes = pending_changes(goal, titles)
+        if goal.pk in kr_changes:
+            item.proposed = proposed_value(goal, goal.key_results.all(), children[goal.pk])
         items.append(item)
     return items
+
+
+def _changes_key_results(goal: Goal) -> bool:
+    pending = goal.pending_changes or {}
+    added = any(kr.awaiting_approval for kr in goal.key_results.all())
+    return added or bool(pending.get("key_results") or pending.get("removed"))
 
 
 @require_GET

@@ -38,7 +38,7 @@ from goals.models import (
     Level,
     Visibility,
 )
-from goals.rollup import explain
+from goals.rollup import explain, proposed_progress
 from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
@@ -203,11 +203,16 @@ def goal_edit(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
     goal = get_goal(actor, goal_pk)
     if not actor.can_edit(goal):
         raise PermissionDenied(services.NOT_ALLOWED)
+    # A change awaiting re-approval is what the owner edits further.
+    pending = goal.pending_changes or {}
+    parent = goal.parent
+    if "parent_id" in pending:
+        parent = actor.visible_goals().filter(pk=pending["parent_id"]).first()
     initial = {
         "title": goal.title,
         "description": goal.description,
-        "parent": goal.parent,
-        "weight": goal.weight.normalize(),
+        "parent": parent,
+        "weight": Decimal(pending.get("weight", goal.weight)).normalize(),
         "visibility": goal.visibility,
         "due_date": goal.due_date,
         "manual_progress": (
@@ -297,7 +302,10 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
     actor = request_actor(request)
     kr = get_object_or_404(KeyResult, org=request.org, pk=kr_pk)
     kr.goal = _editable_goal(actor, kr.goal_id)
-    form = KeyResultForm(_posted(request), key_result=kr)
+    # The targets as changed since approval, if a change awaits re-approval.
+    form = KeyResultForm(
+        _posted(request), key_result=services.proposed_key_result(kr, kr.goal.pending_changes)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.kr_update(actor=actor, key_result=kr, **form.service_kwargs())
@@ -575,6 +583,41 @@ def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
     return [(g, g.pk == goal.pk or actor.can_view(g)) for g in chain]
 
 
+@dataclass
+class AwaitingReapproval:
+    """A change waiting for re-approval, for its owner and its approver: both numbers."""
+
+    counted: float
+    proposed: float
+    changes: list
+
+    @property
+    def counted_text(self) -> str:
+        return percent(self.counted)
+
+    @property
+    def proposed_text(self) -> str:
+        return percent(self.proposed)
+
+
+def _awaiting_reapproval(
+    actor: Actor, goal: Goal, key_results: list[KeyResult], can_edit: bool
+) -> AwaitingReapproval | None:
+    """Only when a change waits, and only for those who edit or approve the goal."""
+    if not goal.needs_reapproval or not (can_edit or actor.can_approve(goal)):
+        return None
+    from goals.views_approval import pending_changes
+
+    goal._prefetched_objects_cache = {"key_results": key_results}
+    titles = {}
+    parent_ids = {goal.parent_id, (goal.pending_changes or {}).get("parent_id")} - {None}
+    if parent_ids:
+        titles = dict(actor.visible_goals().filter(pk__in=parent_ids).values_list("pk", "title"))
+    changes = pending_changes(goal, titles)
+    del goal._prefetched_objects_cache
+    return AwaitingReapproval(goal.progress, proposed_progress(goal), changes)
+
+
 @require_GET
 def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
     actor = request_actor(request)
@@ -594,6 +637,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     can_edit = actor.can_edit(goal)
     status = goal.status
     context = {
+        "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,
         "h": health,
         "level_short": LEVEL_SHORT[goal.level],

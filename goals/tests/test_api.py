@@ -516,10 +516,12 @@ def test_it_edits_a_goal_and_flags_a_new_parent_for_reapproval(cast, cycle, casc
     )
     assert response.status_code == 200
     body = response.json()
-    assert (body["parent"], body["needs_reapproval"]) == (objective.pk, True)
+    # The approved parent counts until the approver accepts the new one (issue 6).
+    assert (body["parent"], body["needs_reapproval"]) == (unit_goal.pk, True)
+    assert body["pending_changes"] == {"parent_id": objective.pk}
     assert body["approved_snapshot"]["parent_id"] == unit_goal.pk
     goal = read_goal(member_goal)
-    assert (goal.title, goal.parent_id) == ("Write and publish the onboarding guide", objective.pk)
+    assert (goal.title, goal.parent_id) == ("Write and publish the onboarding guide", unit_goal.pk)
 
 
 def test_it_refuses_a_parent_that_would_make_a_loop(cast, cascade):

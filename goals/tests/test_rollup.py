@@ -105,10 +105,10 @@ def test_a_check_in_deep_in_the_tree_moves_every_ancestor(cast, cycle, objective
                 parent=parent,
                 owner=cast.member,
                 status=GoalStatus.APPROVED,
+                key_results=[{"title": "Done", "kind": K.BOOLEAN}] if depth == 3 else [],
             )
             chain.append(parent)
-        leaf_kr = services.kr_add(actor=admin, goal=chain[-1], title="Done", kind=K.BOOLEAN)
-        Goal.objects.filter(pk__in=[g.pk for g in chain]).update(needs_reapproval=False)
+        leaf_kr = KeyResult.objects.get(goal=chain[-1])
         services.checkin_create(actor=Actor(cast.member), key_result=leaf_kr, value=D(1))
         values = dict(Goal.objects.values_list("title", "progress"))
     assert [values[f"Level {d}"] for d in range(4)] == [1.0, 1.0, 1.0, 1.0]
