@@ -425,8 +425,10 @@ class NewKeyResultSerializer(serializers.Serializer):
         # The service's own checks, here so that an error names the key result it is about.
         kr = KeyResult(**{k: v for k, v in attrs.items() if k not in ("milestones", "goal")})
         services.kr_prepare(kr)
+        if attrs.get("current_value") is None:
+            kr.current_value = kr.start_value
         try:
-            services.kr_validate(kr)
+            services.kr_validate_new(kr, attrs.get("milestones"))
         except DjangoValidationError as error:
             raise api_validation_error(error) from None
         return attrs

@@ -57,6 +57,13 @@ WEIGHT_POSITIVE = "The weight must be greater than 0."
 MANUAL_RANGE = "Manual progress must be between 0 and 100."
 UNIT_REQUIRED = "A unit goal needs a unit."
 TARGET_EQUALS_START = "The target must differ from the start value."
+MILESTONES_REQUIRED = "List at least one milestone, one per line."
+BOOLEAN_VALUE = "Enter 1 for done or 0 for not done."
+BOOLEAN_FROM_VALUE = (
+    "Its current value is {value}: a done / not done key result is 1 or 0. Record a check-in "
+    "of 1 or 0 first, or add a new key result."
+)
+MILESTONES_LATER = "Milestones are set when the key result is created: add a new key result."
 COMMENT_REQUIRED = "Say what should change: a comment is required."
 NOT_ALLOWED = "You are not allowed to do this."
 OWN_GOAL = "Nobody approves their own goal."
@@ -301,6 +308,21 @@ def kr_validate(kr: KeyResult) -> None:
         and kr.target_value == kr.start_value
     ):
         errors["target_value"] = TARGET_EQUALS_START
+    if kr.kind == KeyResult.Kind.BOOLEAN and kr.current_value not in (0, 1):
+        errors["current_value"] = BOOLEAN_VALUE
+    if errors:
+        raise ValidationError(errors)
+
+
+def kr_validate_new(kr: KeyResult, milestones: list[str] | None) -> None:
+    """kr_validate, and a milestones key result needs its milestones."""
+    errors = {}
+    try:
+        kr_validate(kr)
+    except ValidationError as error:
+        errors = error.message_dict
+    if kr.kind == KeyResult.Kind.MILESTONES and not [t for t in milestones or [] if t.strip()]:
+        errors["milestones"] = [MILESTONES_REQUIRED]
     if errors:
         raise ValidationError(errors)
 
@@ -564,7 +586,7 @@ def kr_add(
         direction=direction,
         start_value=start_value,
         target_value=target_value,
-        current_value=start_value if current_value is None else current_value,
+        current_value=Decimal(0) if current_value is None else current_value,
         unit_label=unit_label,
         weight=weight,
         owner=owner,
@@ -573,7 +595,9 @@ def kr_add(
         awaiting_approval=_record and goal.status == GoalStatus.APPROVED,
     )
     kr_prepare(kr)
-    kr_validate(kr)
+    if current_value is None:
+        kr.current_value = kr.start_value
+    kr_validate_new(kr, milestones)
     kr.save()
     Milestone.objects.bulk_create(
         Milestone(org_id=goal.org_id, key_result=kr, title=t.strip(), position=i)
@@ -611,6 +635,8 @@ def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
     before = kr_state(proposed)
     for name, value in changes.items():
         setattr(proposed, name, value)
+    if proposed.kind != kr.kind:
+        _check_kind_change(kr, proposed)
     kr_prepare(proposed)
     kr_validate(proposed)
     if staged:
@@ -635,6 +661,15 @@ def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
             _store_pending(goal, pending)
         _refresh_chains(goal.org_id, [goal.pk])
     return kr
+
+
+def _check_kind_change(kr: KeyResult, proposed: KeyResult) -> None:
+    """Its values must make sense in the new kind: no 5 as "done", no milestones from nothing."""
+    if proposed.kind == KeyResult.Kind.MILESTONES and not kr.milestones.exists():
+        raise ValidationError({"kind": MILESTONES_LATER})
+    if proposed.kind == KeyResult.Kind.BOOLEAN and kr.current_value not in (0, 1):
+        value = format(kr.current_value.normalize(), "f")
+        raise ValidationError({"kind": BOOLEAN_FROM_VALUE.format(value=value)})
 
 
 @transaction.atomic
@@ -672,7 +707,7 @@ def checkin_create(
     lock_chain(goal.org_id, [goal.pk])
     kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
     if kr.kind == KeyResult.Kind.BOOLEAN and value not in (0, 1):
-        raise ValidationError({"value": "Enter 1 for done or 0 for not done."})
+        raise ValidationError({"value": BOOLEAN_VALUE})
     before = {"key_result": kr.pk, "value": _jsonable(kr.current_value), "progress": kr.progress}
     kr.current_value = value
     kr.progress = key_result_progress(kr)
