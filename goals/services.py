@@ -708,7 +708,15 @@ def checkin_create(
     kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
     if kr.kind == KeyResult.Kind.BOOLEAN and value not in (0, 1):
         raise ValidationError({"value": BOOLEAN_VALUE})
-    before = {"key_result": kr.pk, "value": _jsonable(kr.current_value), "progress": kr.progress}
+    previous_confidence = (
+        Goal.objects.filter(pk=goal.pk, org=goal.org_id).values_list("confidence", flat=True).get()
+    )
+    before = {
+        "key_result": kr.pk,
+        "value": _jsonable(kr.current_value),
+        "progress": kr.progress,
+        "confidence": previous_confidence,
+    }
     kr.current_value = value
     kr.progress = key_result_progress(kr)
     kr.save(update_fields=["current_value", "progress"])

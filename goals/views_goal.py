@@ -534,14 +534,18 @@ def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
     if event.kind == "approved" and before.get("status") == GoalStatus.APPROVED:
         summary = "approved the changes"
     created = event.kind in ("created", "cascaded")
-    changes = [
-        (
-            FIELD_LABELS[key],
-            "" if created else names.value(key, before.get(key)),
-            names.value(key, after[key]),
-        )
-        for key in _shown_keys(event)
-    ]
+    changes = []
+    for key in _shown_keys(event):
+        shown = names.value(key, after[key])
+        # Older events did not record every before value: show those without one.
+        if created or key not in before:
+            changes.append((FIELD_LABELS[key], "", shown))
+            continue
+        was = names.value(key, before.get(key))
+        if was != shown:
+            changes.append((FIELD_LABELS[key], was, shown))
+        elif event.kind == "checked_in" and key == "value":
+            changes.append((FIELD_LABELS[key], "", shown))  # the value checked in, unchanged
     who = event.actor.display_name if event.actor else "Cairn"
     return TimelineEntry(who, event.created_at, summary, changes, event.comment)
 
