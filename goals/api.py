@@ -564,6 +564,15 @@ class CascadeSerializer(serializers.Serializer):
         default=False,
         help_text="Approve at once the goals of your direct reports; the others are drafts.",
     )
+    title = serializers.CharField(
+        max_length=200,
+        error_messages={
+            "required": services.CASCADE_TITLE_REQUIRED,
+            "blank": services.CASCADE_TITLE_REQUIRED,
+        },
+        help_text="The contributing goals' own title: what they achieve toward this goal, "
+        "not a copy of its title.",
+    )
 
     def validate_units(self, ids: list[int]) -> list[Unit]:
         actor: Actor = self.context["actor"]
@@ -1001,8 +1010,9 @@ class GoalCascadeView(GoalsAPIView):
         tags=["goals"],
         request=CascadeSerializer,
         responses={201: GoalSerializer(many=True)},
-        description="Create goals contributing to this one: a unit goal for each unit and an "
-        "individual goal for each person, with its title, visibility and due date, as drafts "
+        description="Create goals contributing to this active goal: a unit goal for each unit "
+        "and an individual goal for each person, titled as you say, with its visibility and "
+        "due date, as drafts "
         "for their owners to complete and submit (with approve, your direct reports' goals "
         "are active at once). Managers cascade to units they lead and people in their "
         "subtree, admins anywhere.",

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,6 +71,12 @@ BAD_TRANSITION = "A goal that is {status} cannot be {action}."
 CYCLE_DATES = "The cycle must end after it starts."
 CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
 CASCADE_CLOSED = "A completed or cancelled goal cannot be cascaded."
+CASCADE_NOT_ACTIVE = "Only an active goal can be cascaded: it needs approval first."
+CASCADE_TITLE_REQUIRED = "Give the contributing goals a title of their own."
+CASCADE_SAME_TITLE = (
+    "Say what the contributing goals achieve toward “{title}” in their own words: "
+    "a goal with its parent's title seems to contribute to itself."
+)
 CASCADE_NOBODY = "Choose at least one unit or person."
 CASCADE_OUT_OF_REACH = "You can cascade only to units you lead and people in your subtree."
 KR_REMOVAL_PENDING = (
@@ -792,14 +798,26 @@ def goal_cascade(
     units: list[Unit] = (),
     people: list[Membership] = (),
     approve: bool = False,
+    title: str = "",
 ) -> list[Goal]:
-    """Create linked child drafts for units the actor leads and people in their subtree."""
-    if not units and not people:
-        raise ValidationError(CASCADE_NOBODY)
+    """Create linked child drafts, titled ``title``, for units the actor leads and people in
+    their subtree. Only an active goal is cascaded."""
     if not actor.can_view(source):
         raise PermissionDenied(NOT_ALLOWED)
     if source.status in (GoalStatus.CANCELLED, GoalStatus.COMPLETED):
         raise ValidationError(CASCADE_CLOSED)
+    if source.status != GoalStatus.APPROVED:
+        raise ValidationError(CASCADE_NOT_ACTIVE)
+    errors = {}
+    title = title.strip()
+    if not title:
+        errors["title"] = CASCADE_TITLE_REQUIRED
+    elif title.casefold() == source.title.strip().casefold():
+        errors["title"] = CASCADE_SAME_TITLE.format(title=source.title)
+    if not units and not people:
+        errors[NON_FIELD_ERRORS] = CASCADE_NOBODY
+    if errors:
+        raise ValidationError(errors)
     if any(not person.is_active for person in people):
         raise ValidationError({"people": CASCADE_OUT_OF_REACH})
     created = []
@@ -807,11 +825,15 @@ def goal_cascade(
         if not (actor.is_admin or unit.pk in actor.led_units):
             raise ValidationError({"units": CASCADE_OUT_OF_REACH})
         owner = unit.lead if unit.lead_id and unit.lead.is_active else actor.member
-        created.append(_cascade_one(actor, source, owner=owner, unit=unit, level=Level.UNIT))
+        created.append(
+            _cascade_one(actor, source, title=title, owner=owner, unit=unit, level=Level.UNIT)
+        )
     for person in people:
         if not (actor.is_admin or actor.manages(person.pk)):
             raise ValidationError({"people": CASCADE_OUT_OF_REACH})
-        goal = _cascade_one(actor, source, owner=person, unit=person.unit, level=Level.INDIVIDUAL)
+        goal = _cascade_one(
+            actor, source, title=title, owner=person, unit=person.unit, level=Level.INDIVIDUAL
+        )
         if approve and person.manager_id == actor.member.pk:
             goal_approve(actor=actor, goal=goal)
             goal.refresh_from_db()
@@ -823,13 +845,13 @@ def goal_cascade(
 
 
 def _cascade_one(
-    actor: Actor, source: Goal, *, owner: Membership, unit: Unit | None, level: str
+    actor: Actor, source: Goal, *, title: str, owner: Membership, unit: Unit | None, level: str
 ) -> Goal:
     goal = Goal(
         org_id=source.org_id,
         cycle=source.cycle,
         level=level,
-        title=source.title,
+        title=title,
         description=f"Contributes to “{source.title}”.",
         owner=owner,
         unit=unit if level == Level.UNIT else owner.unit,

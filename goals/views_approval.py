@@ -452,9 +452,19 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
     units = {unit.pk: unit for unit in _cascade_units(actor)}
     people = {person.pk: person for person in _cascade_people(actor)}
     errors: list[str] = []
+    title_error = ""
     chosen_units: list[Unit] = []
     chosen_people: list[Membership] = []
     approve = False
+    title = request.POST.get("title", "")
+    if source.status != GoalStatus.APPROVED:
+        # Only an active goal is cascaded: the page says why, with no form.
+        closed = source.status in (GoalStatus.COMPLETED, GoalStatus.CANCELLED)
+        reason = services.CASCADE_CLOSED if closed else services.CASCADE_NOT_ACTIVE
+        context = {"source": source, "not_active": reason}
+        return render(
+            request, "goals/cascade.html", context, status=400 if request.method == "POST" else 200
+        )
     if request.method == "POST":
         chosen_units, units_ok = _chosen(request.POST.getlist("units"), units)
         chosen_people, people_ok = _chosen(request.POST.getlist("people"), people)
@@ -469,9 +479,14 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
                     units=chosen_units,
                     people=chosen_people,
                     approve=approve,
+                    title=title,
                 )
             except ValidationError as error:
-                errors = error.messages
+                by_field = error.message_dict if hasattr(error, "error_dict") else {}
+                title_error = " ".join(by_field.pop("title", []))
+                errors = [m for ms in by_field.values() for m in ms] if by_field else []
+                if not hasattr(error, "error_dict"):
+                    errors = error.messages
             else:
                 messages.success(request, _cascade_summary(created))
                 return redirect("goal_detail", org_slug=org_slug, goal_pk=source.pk)
@@ -491,5 +506,8 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
         "units_with_goal": {unit for level, _, unit in existing if level == Level.UNIT},
         "people_with_goal": {owner for level, owner, _ in existing if level == Level.INDIVIDUAL},
         "errors": errors,
+        "title": title,
+        "title_error": title_error,
     }
-    return render(request, "goals/cascade.html", context, status=400 if errors else 200)
+    status = 400 if errors or title_error else 200
+    return render(request, "goals/cascade.html", context, status=status)

@@ -675,8 +675,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         "can_cancel": can_edit and status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
         "can_review": (status == GoalStatus.SUBMITTED or goal.needs_reapproval)
         and actor.can_approve(goal),
-        "can_cascade": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED)
-        and actor.can_cascade(goal),
+        "can_cascade": status == GoalStatus.APPROVED and actor.can_cascade(goal),
         "can_check_in": actor.can_check_in(goal),
         "can_propose": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
     }

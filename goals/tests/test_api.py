@@ -1335,6 +1335,7 @@ def test_it_hides_milestones_of_other_organisations_and_private_goals(cast, cycl
 
 
 def cascade_to(who: Membership, goal: Goal, **body):
+    body.setdefault("title", "Our part in doubling active teams")
     return api(who).post(url(goal.org, f"goals/{goal.pk}/cascade/"), body, format="json")
 
 
@@ -1355,7 +1356,7 @@ def test_it_cascades_a_goal_to_units_and_people_as_linked_drafts(cast, cycle, ob
         ("individual", cast.member.pk, cast.platform.pk, "draft", objective.pk),
         ("individual", cast.member2.pk, cast.platform.pk, "draft", objective.pk),
     ]
-    assert {g["title"] for g in body} == {"Double weekly active teams"}
+    assert {g["title"] for g in body} == {"Our part in doubling active teams"}
     assert body[2]["owner_name"] == "Bob Member (Acme)"
     assert body[2]["key_results"] == []
     with tenant_context(cast.org.pk):
