@@ -114,6 +114,9 @@ class Goal(TreeNode, TenantModel):
     # Key results added since approval wait with KeyResult.awaiting_approval.
     pending_changes = models.JSONField(null=True, blank=True)
     needs_reapproval = models.BooleanField(default=False)
+    # The approver's last request for changes, until the goal is approved: its comment,
+    # who asked and when, and the goal as it was then (to show what changed since).
+    last_changes_request = models.JSONField(null=True, blank=True)
     last_checkin_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         Membership, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -142,6 +142,16 @@ def approval_snapshot(goal: Goal) -> dict:
     }
 
 
+def review_snapshot(goal: Goal) -> dict:
+    """The goal as an approver reviews it: approval_snapshot with title, dates and progress."""
+    return approval_snapshot(goal) | {
+        "title": goal.title,
+        "description": goal.description,
+        "due_date": _jsonable(goal.due_date),
+        "manual_progress": _jsonable(goal.manual_progress),
+    }
+
+
 def record(goal: Goal, actor: Actor | None, kind: str, before=None, after=None, comment="") -> None:
     GoalEvent.objects.create(
         org_id=goal.org_id,
@@ -488,7 +498,16 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
     goal.status = GoalStatus.APPROVED
     goal.needs_reapproval = False
     goal.approved_snapshot = approval_snapshot(goal)
-    goal.save(update_fields=["status", "needs_reapproval", "approved_snapshot", "updated_at"])
+    goal.last_changes_request = None
+    goal.save(
+        update_fields=[
+            "status",
+            "needs_reapproval",
+            "approved_snapshot",
+            "last_changes_request",
+            "updated_at",
+        ]
+    )
     after = {"status": goal.status, "snapshot": goal.approved_snapshot}
     if applied:
         after["applied"] = applied
@@ -507,6 +526,13 @@ def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
     if not (goal.status == GoalStatus.APPROVED and goal.needs_reapproval):
         _transition(goal, (GoalStatus.SUBMITTED,), "sent back")
     goal = _set_status(actor, goal, GoalStatus.CHANGES_REQUESTED, "changes_requested", comment)
+    goal.last_changes_request = {
+        "comment": comment.strip(),
+        "by": actor.member.display_name,
+        "at": timezone.now().isoformat(),
+        "snapshot": review_snapshot(goal),
+    }
+    goal.save(update_fields=["last_changes_request"])
     _notify(goal, "changes_requested")
     return goal
 

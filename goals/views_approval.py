@@ -86,6 +86,7 @@ class QueueItem:
     comment: str = ""
     comment_error: str = ""
     proposed: float | None = None  # progress with the waiting change, when it differs
+    request: dict | None = None  # the request for changes a resubmitted goal answers
 
     @property
     def counted_percent(self) -> int:
@@ -222,6 +223,27 @@ def _snapshot(goal: Goal, *, proposed: bool) -> dict:
     }
 
 
+REVIEW_FIELDS = {"title": "Title", "description": "Description", "due_date": "Due date"}
+
+
+def changes_since_request(goal: Goal, parent_titles: dict[int, str]) -> list[Change]:
+    """What the owner changed since the approver asked for changes (key results prefetched)."""
+    asked = (goal.last_changes_request or {}).get("snapshot")
+    if not asked:
+        return []
+    changes = [
+        Change("changed", label, str(asked.get(name) or "—"), str(now or "—"))
+        for name, label in REVIEW_FIELDS.items()
+        if (asked.get(name) or "") != (now := services._jsonable(getattr(goal, name)) or "")
+    ]
+    before_manual = _number(asked.get("manual_progress"))
+    if before_manual != _number(goal.manual_progress):
+        changes.append(
+            Change("changed", "Manual progress", before_manual, _number(goal.manual_progress))
+        )
+    return changes + approval_changes(asked, _snapshot(goal, proposed=True), parent_titles)
+
+
 def pending_changes(goal: Goal, parent_titles: dict[int, str]) -> list[Change]:
     """What the change awaiting re-approval would change (key results prefetched)."""
     return approval_changes(
@@ -234,7 +256,8 @@ def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
 
     Queries, whatever its length: the subtree and the led units (not for admins),
     the goals with owner, unit, parent and cycle, their key results, the titles
-    of the parents they would move to (only when some re-approval moves a goal), and
+    of the parents they would move to or had when sent back (only when some goal in
+    the queue moved), and
     the counted children of goals whose key results would change (for both numbers).
     """
     qs = (
@@ -249,6 +272,10 @@ def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
     reapproval = {g.pk: g for g in goals if g.needs_reapproval}
     titles = {g.parent_id: g.parent.title for g in goals if g.parent and actor.can_view(g.parent)}
     new_parents = {(g.pending_changes or {}).get("parent_id") for g in reapproval.values()}
+    resubmitted = [g for g in goals if g.status == GoalStatus.SUBMITTED and g.last_changes_request]
+    new_parents |= {
+        (g.last_changes_request.get("snapshot") or {}).get("parent_id") for g in resubmitted
+    }
     new_parents -= {None, *titles}
     if new_parents:
         titles |= dict(actor.visible_goals().filter(pk__in=new_parents).values_list("pk", "title"))
@@ -265,6 +292,9 @@ def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
         item = QueueItem(goal, parent_visible=goal.parent_id in titles)
         if goal.pk in reapproval:
             item.changes = pending_changes(goal, titles)
+        elif goal in resubmitted:
+            item.request = goal.last_changes_request
+            item.changes = changes_since_request(goal, titles)
         if goal.pk in kr_changes:
             item.proposed = proposed_value(goal, goal.key_results.all(), children[goal.pk])
         items.append(item)

@@ -4,7 +4,7 @@ its alignment path and activity timeline, status actions and key results."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -588,6 +588,30 @@ def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
 
 
 @dataclass
+class ChangesRequest:
+    """What the approver asked for, shown on top while the goal is back with its owner."""
+
+    comment: str
+    by: str
+    when: Any
+
+
+def _changes_request(goal: Goal, events: list[GoalEvent]) -> ChangesRequest | None:
+    if goal.status != GoalStatus.CHANGES_REQUESTED:
+        return None
+    asked = goal.last_changes_request
+    if asked:
+        when = datetime.fromisoformat(asked["at"]) if asked.get("at") else None
+        return ChangesRequest(asked.get("comment", ""), asked.get("by", ""), when)
+    # Sent back before the request was kept on the goal: the latest event says it.
+    event = next((e for e in events if e.kind == "changes_requested"), None)
+    if event is None:
+        return None
+    by = event.actor.display_name if event.actor else ""
+    return ChangesRequest(event.comment, by, event.created_at)
+
+
+@dataclass
 class AwaitingReapproval:
     """A change waiting for re-approval, for its owner and its approver: both numbers."""
 
@@ -641,6 +665,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     can_edit = actor.can_edit(goal)
     status = goal.status
     context = {
+        "changes_request": _changes_request(goal, events),
         "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,
         "h": health,
