@@ -473,7 +473,9 @@ def goal_submit(*, actor: Actor, goal: Goal) -> Goal:
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     _transition(goal, (GoalStatus.DRAFT, GoalStatus.CHANGES_REQUESTED), "submitted")
-    return _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
+    goal = _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
+    _notify(goal, "submitted", actor)
+    return goal
 
 
 @transaction.atomic
@@ -513,7 +515,7 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
         after["applied"] = applied
     record(goal, actor, "approved", before, after)
     _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
-    _notify(goal, "approved")
+    _notify(goal, "approved", actor)
     return goal
 
 
@@ -533,7 +535,7 @@ def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
         "snapshot": review_snapshot(goal),
     }
     goal.save(update_fields=["last_changes_request"])
-    _notify(goal, "changes_requested")
+    _notify(goal, "changes_requested", actor)
     return goal
 
 
@@ -866,7 +868,7 @@ def goal_cascade(
         created.append(goal)
     for goal in created:
         if goal.status == GoalStatus.DRAFT:
-            _notify(goal, "cascaded")
+            _notify(goal, "cascaded", actor)
     return created
 
 
@@ -906,12 +908,15 @@ def notifications_paused() -> Iterator[None]:
         _notifications_on.reset(token)
 
 
-def _notify(goal: Goal, kind: str) -> None:
+def _notify(goal: Goal, kind: str, actor: Actor) -> None:
+    """Email who is concerned, after commit, that ``actor`` did ``kind`` to the goal."""
     if not _notifications_on.get():
         return
-    from goals.tasks import notify_goal_owner
+    from goals.tasks import notify_about_goal
 
-    org_id, goal_id = goal.org_id, goal.pk
+    org_id, goal_id, actor_id = goal.org_id, goal.pk, actor.member.pk
     transaction.on_commit(
-        lambda: notify_goal_owner.delay(org_id=org_id, goal_id=goal_id, kind=kind)
+        lambda: notify_about_goal.delay(
+            org_id=org_id, goal_id=goal_id, kind=kind, actor_id=actor_id
+        )
     )
