@@ -748,7 +748,8 @@ class GoalDetailView(GoalsAPIView):
         request=GoalUpdateSerializer,
         responses=GoalSerializer,
         description="Changing the parent or weight of an active goal sends it back for "
-        "re-approval (needs_reapproval).",
+        "re-approval (needs_reapproval): until approved, the approved ones stay in parent and "
+        "weight and count, and the change waits in pending_changes.",
     )
     def patch(self, request: Request, org_slug: str, goal_pk: int) -> Response:
         goal = get_goal(self.actor, goal_pk)
@@ -912,7 +913,9 @@ class KeyResultDetailView(GoalsAPIView):
         request=KeyResultUpdateSerializer,
         responses=KeyResultSerializer,
         description="Change what the key result measures; record a check-in to change its "
-        "current value. Changed targets or weights send an active goal back for re-approval.",
+        "current value. Changed targets, kinds, directions or weights of an active goal wait "
+        "for re-approval (the goal's pending_changes): the answer shows the approved values, "
+        "which count until then.",
     )
     def patch(self, request: Request, org_slug: str, kr_pk: int) -> Response:
         kr = self.get_key_result(kr_pk)
