@@ -38,7 +38,7 @@ from goals.models import (
     Level,
     Visibility,
 )
-from goals.rollup import explain, proposed_progress
+from goals.rollup import explain, proposed_parents, proposed_progress
 from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
@@ -618,6 +618,8 @@ class AwaitingReapproval:
     counted: float
     proposed: float
     changes: list
+    # (parent title, its progress now, with the change) for the parent and a new one.
+    parents: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def counted_text(self) -> str:
@@ -643,7 +645,16 @@ def _awaiting_reapproval(
         titles = dict(actor.visible_goals().filter(pk__in=parent_ids).values_list("pk", "title"))
     changes = pending_changes(goal, titles)
     del goal._prefetched_objects_cache
-    return AwaitingReapproval(goal.progress, proposed_progress(goal), changes)
+    proposed = proposed_progress(goal)
+    parents = [
+        (
+            f"“{parent.title}”" if actor.can_view(parent) else PRIVATE_GOAL,
+            percent(now),
+            percent(then),
+        )
+        for parent, now, then in proposed_parents(goal, proposed)
+    ]
+    return AwaitingReapproval(goal.progress, proposed, changes, parents)
 
 
 @require_GET

@@ -95,6 +95,13 @@ def test_a_weight_of_500_does_not_pull_the_parent_until_approved(cast, objective
     )  # fmt: skip
     assert response.status_code == 302
     assert progress(cast, objective) == before
+    # Owner and approver see what the weight would do to the parent before it counts.
+    for who in (cast.member, cast.manager):
+        page = text(login(who).get(url(cast, "goal_detail", done.pk)))
+        assert (
+            "It contributes to “Double weekly active teams”: 50% now, 99.8% with the change."
+            in (page)
+        )
     with tenant_context(cast.org.pk):
         goal = Goal.objects.get(pk=done.pk)
         assert (goal.weight, goal.pending_changes) == (D(1), {"weight": "500"})
