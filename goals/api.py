@@ -39,7 +39,7 @@ from goals.models import (
     Milestone,
     Visibility,
 )
-from goals.rollup import explain
+from goals.rollup import explain, proposed_progress
 from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView, api_validation_error
 from orgs.models import Membership, Unit
 
@@ -101,6 +101,8 @@ class GoalsAPIView(OrgAPIView):
         goal.prefetched_key_results = list(
             key_results_of(self.org).filter(goal=goal).prefetch_related("milestones")
         )
+        if goal.needs_reapproval:
+            goal.proposed_progress = proposed_progress(goal)
         return GoalSerializer(goal, context={"org": self.org}).data
 
     def get_key_result(self, pk: int) -> KeyResult:
@@ -215,9 +217,15 @@ class KeyResultSerializer(serializers.ModelSerializer):
             "owner",
             "progress",
             "percent",
+            "awaiting_approval",
             "milestones",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "awaiting_approval": {
+                "help_text": "Added to an active goal since approval: counts once approved."
+            }
+        }
 
     def get_percent(self, kr: KeyResult) -> int:
         return round(kr.progress * 100)
@@ -237,6 +245,17 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Targets, weights or parent changed since approval: "
         "approved_snapshot holds what was approved.",
+    )
+    pending_changes = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text="A change waiting for re-approval, which does not count until approved: "
+        "parent_id, weight, key_results ({id: {field: value}}) and removed (key result ids). "
+        "parent, weight and the key results' targets are the approved version.",
+    )
+    proposed_progress = serializers.SerializerMethodField(
+        help_text="On a single goal that needs re-approval: its progress (0 to 1) with the "
+        "waiting change; otherwise null."
     )
     key_results = KeyResultSerializer(many=True, read_only=True, source="prefetched_key_results")
 
@@ -263,6 +282,8 @@ class GoalSerializer(serializers.ModelSerializer):
             "health",
             "needs_reapproval",
             "approved_snapshot",
+            "pending_changes",
+            "proposed_progress",
             "last_checkin_at",
             "created_at",
             "updated_at",
@@ -280,6 +301,10 @@ class GoalSerializer(serializers.ModelSerializer):
     @extend_schema_field(HealthSerializer)
     def get_health(self, goal: Goal) -> dict:
         return health_data(health_for(goal, self.context["org"]))
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_proposed_progress(self, goal: Goal) -> float | None:
+        return getattr(goal, "proposed_progress", None)
 
 
 class CycleSerializer(serializers.ModelSerializer):
@@ -412,8 +437,10 @@ class NewKeyResultSerializer(serializers.Serializer):
         # The service's own checks, here so that an error names the key result it is about.
         kr = KeyResult(**{k: v for k, v in attrs.items() if k not in ("milestones", "goal")})
         services.kr_prepare(kr)
+        if attrs.get("current_value") is None:
+            kr.current_value = kr.start_value
         try:
-            services.kr_validate(kr)
+            services.kr_validate_new(kr, attrs.get("milestones"))
         except DjangoValidationError as error:
             raise api_validation_error(error) from None
         return attrs
@@ -548,6 +575,15 @@ class CascadeSerializer(serializers.Serializer):
     approve = serializers.BooleanField(
         default=False,
         help_text="Approve at once the goals of your direct reports; the others are drafts.",
+    )
+    title = serializers.CharField(
+        max_length=200,
+        error_messages={
+            "required": services.CASCADE_TITLE_REQUIRED,
+            "blank": services.CASCADE_TITLE_REQUIRED,
+        },
+        help_text="The contributing goals' own title: what they achieve toward this goal, "
+        "not a copy of its title.",
     )
 
     def validate_units(self, ids: list[int]) -> list[Unit]:
@@ -724,7 +760,8 @@ class GoalDetailView(GoalsAPIView):
         request=GoalUpdateSerializer,
         responses=GoalSerializer,
         description="Changing the parent or weight of an active goal sends it back for "
-        "re-approval (needs_reapproval).",
+        "re-approval (needs_reapproval): until approved, the approved ones stay in parent and "
+        "weight and count, and the change waits in pending_changes.",
     )
     def patch(self, request: Request, org_slug: str, goal_pk: int) -> Response:
         goal = get_goal(self.actor, goal_pk)
@@ -888,7 +925,9 @@ class KeyResultDetailView(GoalsAPIView):
         request=KeyResultUpdateSerializer,
         responses=KeyResultSerializer,
         description="Change what the key result measures; record a check-in to change its "
-        "current value. Changed targets or weights send an active goal back for re-approval.",
+        "current value. Changed targets, kinds, directions or weights of an active goal wait "
+        "for re-approval (the goal's pending_changes): the answer shows the approved values, "
+        "which count until then.",
     )
     def patch(self, request: Request, org_slug: str, kr_pk: int) -> Response:
         kr = self.get_key_result(kr_pk)
@@ -986,8 +1025,9 @@ class GoalCascadeView(GoalsAPIView):
         tags=["goals"],
         request=CascadeSerializer,
         responses={201: GoalSerializer(many=True)},
-        description="Create goals contributing to this one: a unit goal for each unit and an "
-        "individual goal for each person, with its title, visibility and due date, as drafts "
+        description="Create goals contributing to this active goal: a unit goal for each unit "
+        "and an individual goal for each person, titled as you say, with its visibility and "
+        "due date, as drafts "
         "for their owners to complete and submit (with approve, your direct reports' goals "
         "are active at once). Managers cascade to units they lead and people in their "
         "subtree, admins anywhere.",

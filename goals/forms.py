@@ -28,7 +28,7 @@ OWNER_NOT_ALLOWED = "Choose yourself or someone who reports to you."
 UNIT_NOT_ALLOWED = "Choose a unit you lead."
 KR_TITLE_REQUIRED = "Say what the key result measures."
 TARGET_REQUIRED = "Give the target value."
-MILESTONES_REQUIRED = "List at least one milestone, one per line."
+MILESTONES_REQUIRED = services.MILESTONES_REQUIRED
 
 LEVEL_ORDER = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 LEVEL_SHORT = {

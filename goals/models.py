@@ -108,7 +108,15 @@ class Goal(TreeNode, TenantModel):
     progress = models.FloatField(default=0.0)
     # What the approver approved (targets, weights, parent), for the re-approval diff.
     approved_snapshot = models.JSONField(null=True, blank=True)
+    # An active goal's parent, weight and key results' targets as stored are its approved
+    # version: the one that counts. A change the owner makes waits here until approved:
+    # {"parent_id": …, "weight": …, "key_results": {kr id: {field: value}}, "removed": [kr ids]}.
+    # Key results added since approval wait with KeyResult.awaiting_approval.
+    pending_changes = models.JSONField(null=True, blank=True)
     needs_reapproval = models.BooleanField(default=False)
+    # The approver's last request for changes, until the goal is approved: its comment,
+    # who asked and when, and the goal as it was then (to show what changed since).
+    last_changes_request = models.JSONField(null=True, blank=True)
     last_checkin_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         Membership, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -168,6 +176,8 @@ class KeyResult(TenantModel):
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     progress = models.FloatField(default=0.0)
+    # Added to an active goal after approval: counts once the change is approved.
+    awaiting_approval = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -6,10 +6,17 @@ stay above/below 1 when the latest value is on the right side, else 0; boolean
 
 Goal: weighted mean over its key results and its counted child goals (approved
 or completed); a goal with neither uses its manual progress (0 when unset).
+
+Only approved versions count. An active goal's stored parent, weight and key result
+targets are the approved ones; a change waiting for re-approval lives in
+``Goal.pending_changes`` and key results added since approval carry
+``awaiting_approval``: neither counts here until the change is approved.
+``proposed_progress`` shows what the goal's number would be with the change.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,6 +66,50 @@ def key_result_progress(kr: KeyResult, milestones: tuple[int, int] | None = None
     )
 
 
+DECIMAL_FIELDS = ("start_value", "target_value", "current_value", "weight")
+
+
+def with_changes(kr: KeyResult, changes: dict) -> KeyResult:
+    """A copy of ``kr`` with ``changes`` (stored as JSON: numbers as text) applied."""
+    changed = copy.copy(kr)
+    for name, value in changes.items():
+        setattr(changed, name, Decimal(value) if name in DECIMAL_FIELDS else value)
+    return changed
+
+
+def proposed_value(
+    goal: Goal, key_results: Iterable[KeyResult], children: Iterable[tuple[float, float]]
+) -> float:
+    """The goal's progress with the change awaiting re-approval, from all its key results
+    and its counted children's (weight, progress)."""
+    pending = goal.pending_changes or {}
+    removed = set(pending.get("removed") or [])
+    changes = pending.get("key_results") or {}
+    terms = list(children)
+    for kr in key_results:
+        if kr.pk in removed:
+            continue
+        changed = changes.get(str(kr.pk)) or {}
+        if set(changed) - {"weight"}:
+            progress = key_result_progress(with_changes(kr, changed))
+        else:
+            progress = kr.progress  # the same targets: the same progress
+        terms.append((float(changed.get("weight", kr.weight)), progress))
+    return weighted_mean(terms, goal.manual_progress)
+
+
+def proposed_progress(goal: Goal) -> float:
+    """The goal's progress with the change awaiting re-approval (2 queries)."""
+    children = Goal.objects.filter(
+        org=goal.org_id, parent=goal, status__in=COUNTED_STATUSES
+    ).values_list("weight", "progress")
+    return proposed_value(
+        goal,
+        KeyResult.objects.filter(org=goal.org_id, goal=goal),
+        ((float(w), p) for w, p in children),
+    )
+
+
 @dataclass(frozen=True)
 class Contribution:
     """One term of a goal's weighted mean, for "why 37%"."""
@@ -86,7 +137,7 @@ def explain(goal: Goal) -> tuple[list[Contribution], float]:
     """The contributions behind a goal's progress and the resulting value (2 queries)."""
     terms = [
         Contribution("key_result", kr.pk, kr.title, float(kr.weight), kr.progress)
-        for kr in KeyResult.objects.filter(org=goal.org_id, goal=goal)
+        for kr in KeyResult.objects.filter(org=goal.org_id, goal=goal, awaiting_approval=False)
     ]
     terms += [
         Contribution("goal", child.pk, child.title, float(child.weight), child.progress)
@@ -96,6 +147,25 @@ def explain(goal: Goal) -> tuple[list[Contribution], float]:
     ]
     value = weighted_mean(((t.weight, t.progress) for t in terms), goal.manual_progress)
     return terms, value
+
+
+def proposed_parents(goal: Goal, proposed: float) -> list[tuple[Goal, float, float]]:
+    """The goal's parent (and the one it would move to): progress now and with the change
+    awaiting re-approval, given the goal's own ``proposed`` progress (3 queries a parent)."""
+    pending = goal.pending_changes or {}
+    new_parent_id = pending.get("parent_id", goal.parent_id)
+    new_weight = float(pending.get("weight", goal.weight))
+    effects = []
+    for parent_id in dict.fromkeys([goal.parent_id, new_parent_id]):
+        parent = Goal.objects.filter(org=goal.org_id, pk=parent_id).first()
+        if parent is None:
+            continue
+        terms, value = explain(parent)
+        kept = [(t.weight, t.progress) for t in terms if not (t.kind == "goal" and t.pk == goal.pk)]
+        if parent_id == new_parent_id and goal.counts:
+            kept.append((new_weight, proposed))
+        effects.append((parent, value, weighted_mean(kept, parent.manual_progress)))
+    return effects
 
 
 def _ancestor_rows(org_id: int, goal_ids: list[int]) -> list[tuple[int, int | None, int]]:
@@ -151,7 +221,7 @@ def recompute_chain(org_id: int, goal_ids: list[int]) -> dict[int, float]:
     }
     kr_terms: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for goal_id, weight, progress in KeyResult.objects.filter(
-        org=org_id, goal__in=chain
+        org=org_id, goal__in=chain, awaiting_approval=False
     ).values_list("goal_id", "weight", "progress"):
         kr_terms[goal_id].append((float(weight), progress))
     children: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
@@ -203,12 +273,14 @@ def recompute_all(org_id: int, *, save: bool = True) -> dict[int, float]:
         "current_value",
         "weight",
         "progress",
+        "awaiting_approval",
     ):
         value = key_result_progress(kr, tuple(milestone_counts[kr.pk]))
         if abs(kr.progress - value) > 1e-12:
             kr.progress = value
             kr_changed.append(kr)
-        kr_terms[kr.goal_id].append((float(kr.weight), value))
+        if not kr.awaiting_approval:
+            kr_terms[kr.goal_id].append((float(kr.weight), value))
     goals = list(
         Goal.objects.filter(org=org_id).values(
             "pk", "parent_id", "progress", "manual_progress", "status", "weight"

@@ -8,6 +8,7 @@ and sends notifications with ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +31,13 @@ from goals.models import (
     Level,
     Milestone,
 )
-from goals.rollup import ancestor_ids, key_result_progress, lock_chain, recompute_chain
+from goals.rollup import (
+    ancestor_ids,
+    key_result_progress,
+    lock_chain,
+    recompute_chain,
+    with_changes,
+)
 from orgs.models import Membership, Unit
 
 TITLE_REQUIRED = "Give the goal a title."
@@ -50,6 +57,13 @@ WEIGHT_POSITIVE = "The weight must be greater than 0."
 MANUAL_RANGE = "Manual progress must be between 0 and 100."
 UNIT_REQUIRED = "A unit goal needs a unit."
 TARGET_EQUALS_START = "The target must differ from the start value."
+MILESTONES_REQUIRED = "List at least one milestone, one per line."
+BOOLEAN_VALUE = "Enter 1 for done or 0 for not done."
+BOOLEAN_FROM_VALUE = (
+    "Its current value is {value}: a done / not done key result is 1 or 0. Record a check-in "
+    "of 1 or 0 first, or add a new key result."
+)
+MILESTONES_LATER = "Milestones are set when the key result is created: add a new key result."
 COMMENT_REQUIRED = "Say what should change: a comment is required."
 NOT_ALLOWED = "You are not allowed to do this."
 OWN_GOAL = "Nobody approves their own goal."
@@ -57,8 +71,21 @@ BAD_TRANSITION = "A goal that is {status} cannot be {action}."
 CYCLE_DATES = "The cycle must end after it starts."
 CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
 CASCADE_CLOSED = "A completed or cancelled goal cannot be cascaded."
+CASCADE_NOT_ACTIVE = "Only an active goal can be cascaded: it needs approval first."
+CASCADE_TITLE_REQUIRED = "Give the contributing goals a title of their own."
+CASCADE_SAME_TITLE = (
+    "Say what the contributing goals achieve toward “{title}” in their own words: "
+    "a goal with its parent's title seems to contribute to itself."
+)
 CASCADE_NOBODY = "Choose at least one unit or person."
 CASCADE_OUT_OF_REACH = "You can cascade only to units you lead and people in your subtree."
+KR_REMOVAL_PENDING = (
+    "The removal of this key result awaits re-approval: it can no longer be edited."
+)
+COMPLETE_PENDING = (
+    "A change to this goal awaits re-approval: have it approved, or undo it, before marking "
+    "the goal completed."
+)
 
 GOAL_FIELDS = (
     "title",
@@ -115,6 +142,16 @@ def approval_snapshot(goal: Goal) -> dict:
     }
 
 
+def review_snapshot(goal: Goal) -> dict:
+    """The goal as an approver reviews it: approval_snapshot with title, dates and progress."""
+    return approval_snapshot(goal) | {
+        "title": goal.title,
+        "description": goal.description,
+        "due_date": _jsonable(goal.due_date),
+        "manual_progress": _jsonable(goal.manual_progress),
+    }
+
+
 def record(goal: Goal, actor: Actor | None, kind: str, before=None, after=None, comment="") -> None:
     GoalEvent.objects.create(
         org_id=goal.org_id,
@@ -136,6 +173,79 @@ def _refresh_chains(org_id: int, goal_ids: list[int | None]) -> None:
     ids = [pk for pk in goal_ids if pk is not None]
     if ids:
         recompute_chain(org_id, ids)
+
+
+# --- Changes awaiting re-approval ----------------------------------------------------
+#
+# An active goal's stored parent, weight and key result targets are its approved
+# version, the one that counts toward its own and its parents' progress. What the
+# owner changes waits in ``Goal.pending_changes`` (key results added since approval
+# in ``KeyResult.awaiting_approval``) until an approver accepts it.
+
+
+def _pending(goal: Goal) -> dict:
+    return copy.deepcopy(goal.pending_changes or {})
+
+
+def _goal_or_none(org_id: int, pk: int | None) -> Goal | None:
+    return Goal.objects.filter(org=org_id, pk=pk).first() if pk is not None else None
+
+
+def _store_pending(goal: Goal, pending: dict) -> None:
+    """Save the goal's waiting change and whether it needs re-approval."""
+    krs = {pk: fields for pk, fields in (pending.get("key_results") or {}).items() if fields}
+    removed = list(dict.fromkeys(pending.get("removed") or []))
+    pending = {k: v for k, v in pending.items() if k not in ("key_results", "removed")}
+    if krs:
+        pending["key_results"] = krs
+    if removed:
+        pending["removed"] = removed
+    goal.pending_changes = pending or None
+    goal.needs_reapproval = (
+        bool(pending)
+        or KeyResult.objects.filter(org=goal.org_id, goal=goal, awaiting_approval=True).exists()
+    )
+    Goal.objects.filter(pk=goal.pk, org=goal.org_id).update(
+        pending_changes=goal.pending_changes, needs_reapproval=goal.needs_reapproval
+    )
+
+
+def proposed_key_result(kr: KeyResult, pending: dict | None) -> KeyResult:
+    """A copy of the key result with its targets as changed since approval."""
+    changes = ((pending or {}).get("key_results") or {}).get(str(kr.pk)) or {}
+    return with_changes(kr, changes)
+
+
+def _apply_pending(goal: Goal) -> int | None:
+    """Make the waiting change the goal's stored version; return the parent it had."""
+    pending = goal.pending_changes or {}
+    old_parent_id = goal.parent_id
+    if "parent_id" in pending or "weight" in pending:
+        if "parent_id" in pending:
+            goal.parent = _goal_or_none(goal.org_id, pending["parent_id"])
+        if "weight" in pending:
+            goal.weight = Decimal(pending["weight"])
+        if goal.parent is not None:
+            lock_chain(goal.org_id, [goal.parent.pk])
+        _validate_goal(goal, parent=goal.parent)
+    removed = [int(pk) for pk in pending.get("removed") or []]
+    for pk, fields in (pending.get("key_results") or {}).items():
+        kr = KeyResult.objects.filter(org=goal.org_id, goal=goal, pk=int(pk)).first()
+        if kr is None or kr.pk in removed:
+            continue
+        kr = with_changes(kr, fields)
+        kr_prepare(kr)
+        kr_validate(kr)
+        kr.progress = key_result_progress(kr)
+        kr.save()
+    KeyResult.objects.filter(org=goal.org_id, goal=goal, pk__in=removed).delete()
+    KeyResult.objects.filter(org=goal.org_id, goal=goal, awaiting_approval=True).update(
+        awaiting_approval=False
+    )
+    goal.pending_changes = None
+    goal.needs_reapproval = False
+    goal.save(update_fields=["parent", "weight", "pending_changes", "needs_reapproval"])
+    return old_parent_id
 
 
 # --- Cycles -------------------------------------------------------------------
@@ -214,6 +324,21 @@ def kr_validate(kr: KeyResult) -> None:
         and kr.target_value == kr.start_value
     ):
         errors["target_value"] = TARGET_EQUALS_START
+    if kr.kind == KeyResult.Kind.BOOLEAN and kr.current_value not in (0, 1):
+        errors["current_value"] = BOOLEAN_VALUE
+    if errors:
+        raise ValidationError(errors)
+
+
+def kr_validate_new(kr: KeyResult, milestones: list[str] | None) -> None:
+    """kr_validate, and a milestones key result needs its milestones."""
+    errors = {}
+    try:
+        kr_validate(kr)
+    except ValidationError as error:
+        errors = error.message_dict
+    if kr.kind == KeyResult.Kind.MILESTONES and not [t for t in milestones or [] if t.strip()]:
+        errors["milestones"] = [MILESTONES_REQUIRED]
     if errors:
         raise ValidationError(errors)
 
@@ -285,14 +410,24 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
-    """Edit a goal. Changing the parent or weight of an approved goal needs re-approval."""
+    """Edit a goal. On an active goal a new parent or weight waits for re-approval
+    (``pending_changes``): until then the approved ones count."""
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
     goal.refresh_from_db()
+    staged = goal.status == GoalStatus.APPROVED
+    pending = _pending(goal)
+    approved = {"parent_id": goal.parent_id, "weight": goal.weight}
+    proposed_parent = goal.parent
+    if "parent_id" in pending:
+        proposed_parent = _goal_or_none(goal.org_id, pending["parent_id"])
+    if "weight" in pending:
+        goal.weight = Decimal(pending["weight"])
+    goal.parent = proposed_parent
+    # What the owner sees as the goal now: the approved version with their change.
     before = goal_state(goal)
-    old_parent_id = goal.parent_id
-    parent = changes.pop("parent", goal.parent)
+    parent = changes.pop("parent", proposed_parent)
     if parent is not None and parent.pk != goal.parent_id and not actor.can_view(parent):
         raise ValidationError({"parent": PARENT_NOT_FOUND})
     goal.parent = parent
@@ -303,17 +438,25 @@ def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
     if moved and not actor.can_create(level=goal.level, owner=goal.owner, unit=goal.unit):
         # Moving a goal to a unit or owner out of the actor's reach is refused.
         raise PermissionDenied(NOT_ALLOWED)
-    goal.save()
     before, after = _diff(before, goal_state(goal))
+    if staged:
+        for name in REAPPROVAL_FIELDS:
+            if getattr(goal, name) == approved[name]:
+                pending.pop(name, None)
+            else:
+                pending[name] = _jsonable(getattr(goal, name))
+        goal.parent_id, goal.weight = approved["parent_id"], approved["weight"]
+    goal.save()
     if not after:
         return goal
-    if goal.status == GoalStatus.APPROVED and any(k in after for k in REAPPROVAL_FIELDS):
-        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
-        goal.needs_reapproval = True
+    if staged and any(k in after for k in REAPPROVAL_FIELDS):
+        after["awaits_approval"] = True
     record(goal, actor, "edited", before, after)
-    if parent is not None:
+    if staged:
+        _store_pending(goal, pending)
+    elif parent is not None:
         lock_chain(goal.org_id, [parent.pk])
-    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
+    _refresh_chains(goal.org_id, [goal.pk, approved["parent_id"]])
     goal.refresh_from_db()
     return goal
 
@@ -330,7 +473,9 @@ def goal_submit(*, actor: Actor, goal: Goal) -> Goal:
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     _transition(goal, (GoalStatus.DRAFT, GoalStatus.CHANGES_REQUESTED), "submitted")
-    return _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
+    goal = _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
+    _notify(goal, "submitted", actor)
+    return goal
 
 
 @transaction.atomic
@@ -348,16 +493,29 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
             goal, (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED), "approved"
         )
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
     before = {"status": goal.status, "snapshot": goal.approved_snapshot}
+    applied = goal.pending_changes
+    old_parent_id = _apply_pending(goal)
     goal.status = GoalStatus.APPROVED
     goal.needs_reapproval = False
     goal.approved_snapshot = approval_snapshot(goal)
-    goal.save(update_fields=["status", "needs_reapproval", "approved_snapshot", "updated_at"])
-    record(
-        goal, actor, "approved", before, {"status": goal.status, "snapshot": goal.approved_snapshot}
+    goal.last_changes_request = None
+    goal.save(
+        update_fields=[
+            "status",
+            "needs_reapproval",
+            "approved_snapshot",
+            "last_changes_request",
+            "updated_at",
+        ]
     )
-    _refresh_chains(goal.org_id, [goal.pk])
-    _notify(goal, "approved")
+    after = {"status": goal.status, "snapshot": goal.approved_snapshot}
+    if applied:
+        after["applied"] = applied
+    record(goal, actor, "approved", before, after)
+    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
+    _notify(goal, "approved", actor)
     return goal
 
 
@@ -370,7 +528,14 @@ def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
     if not (goal.status == GoalStatus.APPROVED and goal.needs_reapproval):
         _transition(goal, (GoalStatus.SUBMITTED,), "sent back")
     goal = _set_status(actor, goal, GoalStatus.CHANGES_REQUESTED, "changes_requested", comment)
-    _notify(goal, "changes_requested")
+    goal.last_changes_request = {
+        "comment": comment.strip(),
+        "by": actor.member.display_name,
+        "at": timezone.now().isoformat(),
+        "snapshot": review_snapshot(goal),
+    }
+    goal.save(update_fields=["last_changes_request"])
+    _notify(goal, "changes_requested", actor)
     return goal
 
 
@@ -379,6 +544,8 @@ def goal_complete(*, actor: Actor, goal: Goal) -> Goal:
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     _transition(goal, (GoalStatus.APPROVED,), "completed")
+    if goal.needs_reapproval:
+        raise ValidationError(COMPLETE_PENDING)
     return _set_status(actor, goal, GoalStatus.COMPLETED, "completed")
 
 
@@ -397,12 +564,29 @@ def goal_cancel(*, actor: Actor, goal: Goal, comment: str = "") -> Goal:
 def _set_status(actor: Actor, goal: Goal, status: str, kind: str, comment: str = "") -> Goal:
     lock_chain(goal.org_id, [goal.pk])
     before = {"status": goal.status}
+    after: dict[str, Any] = {"status": status}
+    old_parent_id = goal.parent_id
+    if goal.status == GoalStatus.APPROVED and status != GoalStatus.APPROVED:
+        goal.refresh_from_db()
+        if goal.pending_changes or goal.needs_reapproval:
+            # No longer counted: the owner's waiting change becomes the goal as it stands.
+            after["applied"] = goal.pending_changes
+            try:
+                with transaction.atomic():
+                    old_parent_id = _apply_pending(goal)
+            except ValidationError:
+                # The waiting parent no longer fits (a loop, another cycle): keep the approved one.
+                goal.refresh_from_db()
+                goal.pending_changes = {
+                    k: v for k, v in (goal.pending_changes or {}).items() if k != "parent_id"
+                }
+                old_parent_id = _apply_pending(goal)
     goal.status = status
     if status != GoalStatus.APPROVED:
         goal.needs_reapproval = False
     goal.save(update_fields=["status", "needs_reapproval", "updated_at"])
-    record(goal, actor, kind, before, {"status": status}, comment)
-    _refresh_chains(goal.org_id, [goal.pk])
+    record(goal, actor, kind, before, after, comment)
+    _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
     return goal
 
 
@@ -436,14 +620,18 @@ def kr_add(
         direction=direction,
         start_value=start_value,
         target_value=target_value,
-        current_value=start_value if current_value is None else current_value,
+        current_value=Decimal(0) if current_value is None else current_value,
         unit_label=unit_label,
         weight=weight,
         owner=owner,
         position=position if position is not None else goal.key_results.count(),
+        # Added to an active goal: counts once the change is approved.
+        awaiting_approval=_record and goal.status == GoalStatus.APPROVED,
     )
     kr_prepare(kr)
-    kr_validate(kr)
+    if current_value is None:
+        kr.current_value = kr.start_value
+    kr_validate_new(kr, milestones)
     kr.save()
     Milestone.objects.bulk_create(
         Milestone(org_id=goal.org_id, key_result=kr, title=t.strip(), position=i)
@@ -456,49 +644,87 @@ def kr_add(
         with transaction.atomic():
             lock_chain(goal.org_id, [goal.pk])
             record(goal, actor, "key_result_added", None, kr_state(kr))
-            _mark_reapproval(goal)
+            if kr.awaiting_approval:
+                goal.refresh_from_db()
+                _store_pending(goal, _pending(goal))
             _refresh_chains(goal.org_id, [goal.pk])
     return kr
 
 
-def _mark_reapproval(goal: Goal) -> None:
-    if goal.status == GoalStatus.APPROVED:
-        Goal.objects.filter(pk=goal.pk).update(needs_reapproval=True)
-        goal.needs_reapproval = True
-
-
 @transaction.atomic
 def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
+    """Edit a key result. On an active goal new targets, kinds, directions and weights wait
+    for re-approval (the approved ones count until then); titles and units apply at once."""
     goal = key_result.goal
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
     kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
-    before = kr_state(kr)
+    staged = goal.status == GoalStatus.APPROVED and not kr.awaiting_approval
+    pending = _pending(goal)
+    if kr.pk in (pending.get("removed") or []):
+        raise ValidationError(KR_REMOVAL_PENDING)
+    proposed = proposed_key_result(kr, pending)
+    before = kr_state(proposed)
     for name, value in changes.items():
-        setattr(kr, name, value)
-    kr_prepare(kr)
-    kr_validate(kr)
+        setattr(proposed, name, value)
+    if proposed.kind != kr.kind:
+        _check_kind_change(kr, proposed)
+    kr_prepare(proposed)
+    kr_validate(proposed)
+    if staged:
+        for name in {*changes, "unit_label"} - set(KR_TARGET_FIELDS):
+            setattr(kr, name, getattr(proposed, name))
+        waiting = {
+            name: _jsonable(getattr(proposed, name))
+            for name in KR_TARGET_FIELDS
+            if getattr(proposed, name) != getattr(kr, name)
+        }
+        pending.setdefault("key_results", {})[str(kr.pk)] = waiting
+    else:
+        kr = proposed
     kr.progress = key_result_progress(kr)
     kr.save()
-    before, after = _diff(before, kr_state(kr))
+    before, after = _diff(before, kr_state(proposed))
     if after:
+        if staged and any(k in after for k in KR_TARGET_FIELDS):
+            after["awaits_approval"] = True
         record(goal, actor, "key_result_edited", before | {"key_result": kr.pk}, after)
-        if any(k in after for k in KR_TARGET_FIELDS):
-            _mark_reapproval(goal)
+        if staged:
+            _store_pending(goal, pending)
         _refresh_chains(goal.org_id, [goal.pk])
     return kr
 
 
+def _check_kind_change(kr: KeyResult, proposed: KeyResult) -> None:
+    """Its values must make sense in the new kind: no 5 as "done", no milestones from nothing."""
+    if proposed.kind == KeyResult.Kind.MILESTONES and not kr.milestones.exists():
+        raise ValidationError({"kind": MILESTONES_LATER})
+    if proposed.kind == KeyResult.Kind.BOOLEAN and kr.current_value not in (0, 1):
+        value = format(kr.current_value.normalize(), "f")
+        raise ValidationError({"kind": BOOLEAN_FROM_VALUE.format(value=value)})
+
+
 @transaction.atomic
 def kr_delete(*, actor: Actor, key_result: KeyResult) -> None:
+    """Remove a key result; from an active goal only once the removal is approved."""
     goal = key_result.goal
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     lock_chain(goal.org_id, [goal.pk])
+    goal.refresh_from_db()
+    pending = _pending(goal)
+    if key_result.pk in (pending.get("removed") or []):
+        return  # already waiting to go
     record(goal, actor, "key_result_removed", kr_state(key_result), None)
-    key_result.delete()
-    _mark_reapproval(goal)
+    if goal.status == GoalStatus.APPROVED and not key_result.awaiting_approval:
+        pending.setdefault("removed", []).append(key_result.pk)
+        (pending.get("key_results") or {}).pop(str(key_result.pk), None)
+    else:
+        key_result.delete()
+    if goal.status == GoalStatus.APPROVED:
+        _store_pending(goal, pending)
     _refresh_chains(goal.org_id, [goal.pk])
 
 
@@ -515,8 +741,16 @@ def checkin_create(
     lock_chain(goal.org_id, [goal.pk])
     kr = KeyResult.objects.select_for_update().get(pk=key_result.pk, org=goal.org_id)
     if kr.kind == KeyResult.Kind.BOOLEAN and value not in (0, 1):
-        raise ValidationError({"value": "Enter 1 for done or 0 for not done."})
-    before = {"key_result": kr.pk, "value": _jsonable(kr.current_value), "progress": kr.progress}
+        raise ValidationError({"value": BOOLEAN_VALUE})
+    previous_confidence = (
+        Goal.objects.filter(pk=goal.pk, org=goal.org_id).values_list("confidence", flat=True).get()
+    )
+    before = {
+        "key_result": kr.pk,
+        "value": _jsonable(kr.current_value),
+        "progress": kr.progress,
+        "confidence": previous_confidence,
+    }
     kr.current_value = value
     kr.progress = key_result_progress(kr)
     kr.save(update_fields=["current_value", "progress"])
@@ -592,14 +826,26 @@ def goal_cascade(
     units: list[Unit] = (),
     people: list[Membership] = (),
     approve: bool = False,
+    title: str = "",
 ) -> list[Goal]:
-    """Create linked child drafts for units the actor leads and people in their subtree."""
-    if not units and not people:
-        raise ValidationError(CASCADE_NOBODY)
+    """Create linked child drafts, titled ``title``, for units the actor leads and people in
+    their subtree. Only an active goal is cascaded."""
     if not actor.can_view(source):
         raise PermissionDenied(NOT_ALLOWED)
     if source.status in (GoalStatus.CANCELLED, GoalStatus.COMPLETED):
         raise ValidationError(CASCADE_CLOSED)
+    if source.status != GoalStatus.APPROVED:
+        raise ValidationError(CASCADE_NOT_ACTIVE)
+    errors = {}
+    title = title.strip()
+    if not title:
+        errors["title"] = CASCADE_TITLE_REQUIRED
+    elif title.casefold() == source.title.strip().casefold():
+        errors["title"] = CASCADE_SAME_TITLE.format(title=source.title)
+    if not units and not people:
+        errors[NON_FIELD_ERRORS] = CASCADE_NOBODY
+    if errors:
+        raise ValidationError(errors)
     if any(not person.is_active for person in people):
         raise ValidationError({"people": CASCADE_OUT_OF_REACH})
     created = []
@@ -607,29 +853,33 @@ def goal_cascade(
         if not (actor.is_admin or unit.pk in actor.led_units):
             raise ValidationError({"units": CASCADE_OUT_OF_REACH})
         owner = unit.lead if unit.lead_id and unit.lead.is_active else actor.member
-        created.append(_cascade_one(actor, source, owner=owner, unit=unit, level=Level.UNIT))
+        created.append(
+            _cascade_one(actor, source, title=title, owner=owner, unit=unit, level=Level.UNIT)
+        )
     for person in people:
         if not (actor.is_admin or actor.manages(person.pk)):
             raise ValidationError({"people": CASCADE_OUT_OF_REACH})
-        goal = _cascade_one(actor, source, owner=person, unit=person.unit, level=Level.INDIVIDUAL)
+        goal = _cascade_one(
+            actor, source, title=title, owner=person, unit=person.unit, level=Level.INDIVIDUAL
+        )
         if approve and person.manager_id == actor.member.pk:
             goal_approve(actor=actor, goal=goal)
             goal.refresh_from_db()
         created.append(goal)
     for goal in created:
         if goal.status == GoalStatus.DRAFT:
-            _notify(goal, "cascaded")
+            _notify(goal, "cascaded", actor)
     return created
 
 
 def _cascade_one(
-    actor: Actor, source: Goal, *, owner: Membership, unit: Unit | None, level: str
+    actor: Actor, source: Goal, *, title: str, owner: Membership, unit: Unit | None, level: str
 ) -> Goal:
     goal = Goal(
         org_id=source.org_id,
         cycle=source.cycle,
         level=level,
-        title=source.title,
+        title=title,
         description=f"Contributes to “{source.title}”.",
         owner=owner,
         unit=unit if level == Level.UNIT else owner.unit,
@@ -658,14 +908,17 @@ def notifications_paused() -> Iterator[None]:
         _notifications_on.reset(token)
 
 
-def _notify(goal: Goal, kind: str) -> None:
+def _notify(goal: Goal, kind: str, actor: Actor) -> None:
+    """Email who is concerned, after commit, that ``actor`` did ``kind`` to the goal."""
     if not _notifications_on.get():
         return
-    from goals.tasks import notify_goal_owner
+    from goals.tasks import notify_about_goal
 
-    org_id, goal_id = goal.org_id, goal.pk
+    org_id, goal_id, actor_id = goal.org_id, goal.pk, actor.member.pk
     transaction.on_commit(
-        lambda: notify_goal_owner.delay(org_id=org_id, goal_id=goal_id, kind=kind)
+        lambda: notify_about_goal.delay(
+            org_id=org_id, goal_id=goal_id, kind=kind, actor_id=actor_id
+        )
     )
 
 

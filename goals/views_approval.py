@@ -6,6 +6,7 @@ through goals.access.get_goal (another organisation's goal answers 404).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from goals import services
 from goals.access import Actor, get_goal, request_actor
-from goals.models import Goal, GoalStatus, KeyResult, Level
+from goals.models import COUNTED_STATUSES, Goal, GoalStatus, KeyResult, Level
+from goals.rollup import proposed_value
 from orgs.models import Membership, Unit
 from orgs.params import to_id
 
@@ -84,6 +86,16 @@ class QueueItem:
     error: str = ""
     comment: str = ""
     comment_error: str = ""
+    proposed: float | None = None  # progress with the waiting change, when it differs
+    request: dict | None = None  # the request for changes a resubmitted goal answers
+
+    @property
+    def counted_percent(self) -> int:
+        return round(self.goal.progress * 100)
+
+    @property
+    def proposed_percent(self) -> int | None:
+        return None if self.proposed is None else round(self.proposed * 100)
 
     @property
     def reapproval(self) -> bool:
@@ -194,24 +206,60 @@ def approval_changes(approved: dict, now: dict, parent_titles: dict[int, str]) -
     return changes
 
 
-def _snapshot_now(goal: Goal) -> dict:
-    """services.approval_snapshot from the prefetched key results (no query per goal)."""
+def _snapshot(goal: Goal, *, proposed: bool) -> dict:
+    """services.approval_snapshot from the prefetched key results (no query per goal):
+    the approved version as stored, or with the change awaiting re-approval."""
+    pending = (goal.pending_changes or {}) if proposed else {}
+    removed = set(pending.get("removed") or [])
+    key_results = {}
+    for kr in goal.key_results.all():
+        if kr.pk in removed or (kr.awaiting_approval and not proposed):
+            continue
+        kr = services.proposed_key_result(kr, pending)
+        key_results[str(kr.pk)] = {name: getattr(kr, name) for name in KR_FIELDS}
     return {
-        "parent_id": goal.parent_id,
-        "weight": goal.weight,
-        "key_results": {
-            str(kr.pk): {name: getattr(kr, name) for name in KR_FIELDS}
-            for kr in goal.key_results.all()
-        },
+        "parent_id": pending.get("parent_id", goal.parent_id),
+        "weight": pending.get("weight", goal.weight),
+        "key_results": key_results,
     }
+
+
+REVIEW_FIELDS = {"title": "Title", "description": "Description", "due_date": "Due date"}
+
+
+def changes_since_request(goal: Goal, parent_titles: dict[int, str]) -> list[Change]:
+    """What the owner changed since the approver asked for changes (key results prefetched)."""
+    asked = (goal.last_changes_request or {}).get("snapshot")
+    if not asked:
+        return []
+    changes = [
+        Change("changed", label, str(asked.get(name) or "—"), str(now or "—"))
+        for name, label in REVIEW_FIELDS.items()
+        if (asked.get(name) or "") != (now := services._jsonable(getattr(goal, name)) or "")
+    ]
+    before_manual = _number(asked.get("manual_progress"))
+    if before_manual != _number(goal.manual_progress):
+        changes.append(
+            Change("changed", "Manual progress", before_manual, _number(goal.manual_progress))
+        )
+    return changes + approval_changes(asked, _snapshot(goal, proposed=True), parent_titles)
+
+
+def pending_changes(goal: Goal, parent_titles: dict[int, str]) -> list[Change]:
+    """What the change awaiting re-approval would change (key results prefetched)."""
+    return approval_changes(
+        _snapshot(goal, proposed=False), _snapshot(goal, proposed=True), parent_titles
+    )
 
 
 def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
     """The queue with owners, parents, key results and re-approval diffs.
 
     Queries, whatever its length: the subtree and the led units (not for admins),
-    the goals with owner, unit, parent and cycle, their key results, and the titles
-    of the parents they had when approved (only when some re-approval moved a goal).
+    the goals with owner, unit, parent and cycle, their key results, the titles
+    of the parents they would move to or had when sent back (only when some goal in
+    the queue moved), and
+    the counted children of goals whose key results would change (for both numbers).
     """
     qs = (
         goals_awaiting_approval(actor)
@@ -222,19 +270,42 @@ def approval_queue(actor: Actor, *, only: int | None = None) -> list[QueueItem]:
     if only is not None:
         qs = qs.filter(pk=only)
     goals = list(qs)
-    reapproval = {g.pk: g for g in goals if g.needs_reapproval and g.approved_snapshot}
+    reapproval = {g.pk: g for g in goals if g.needs_reapproval}
     titles = {g.parent_id: g.parent.title for g in goals if g.parent and actor.can_view(g.parent)}
-    old_parents = {g.approved_snapshot.get("parent_id") for g in reapproval.values()}
-    old_parents -= {None, *titles}
-    if old_parents:
-        titles |= dict(actor.visible_goals().filter(pk__in=old_parents).values_list("pk", "title"))
+    new_parents = {(g.pending_changes or {}).get("parent_id") for g in reapproval.values()}
+    resubmitted = [g for g in goals if g.status == GoalStatus.SUBMITTED and g.last_changes_request]
+    new_parents |= {
+        (g.last_changes_request.get("snapshot") or {}).get("parent_id") for g in resubmitted
+    }
+    new_parents -= {None, *titles}
+    if new_parents:
+        titles |= dict(actor.visible_goals().filter(pk__in=new_parents).values_list("pk", "title"))
+    # Both numbers for goals whose key results would change (their counted children).
+    kr_changes = [pk for pk, g in reapproval.items() if _changes_key_results(g)]
+    children: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    if kr_changes:
+        for parent_id, weight, progress in Goal.objects.filter(
+            org=actor.member.org_id, parent__in=kr_changes, status__in=COUNTED_STATUSES
+        ).values_list("parent_id", "weight", "progress"):
+            children[parent_id].append((float(weight), progress))
     items = []
     for goal in goals:
         item = QueueItem(goal, parent_visible=goal.parent_id in titles)
         if goal.pk in reapproval:
-            item.changes = approval_changes(goal.approved_snapshot, _snapshot_now(goal), titles)
+            item.changes = pending_changes(goal, titles)
+        elif goal in resubmitted:
+            item.request = goal.last_changes_request
+            item.changes = changes_since_request(goal, titles)
+        if goal.pk in kr_changes:
+            item.proposed = proposed_value(goal, goal.key_results.all(), children[goal.pk])
         items.append(item)
     return items
+
+
+def _changes_key_results(goal: Goal) -> bool:
+    pending = goal.pending_changes or {}
+    added = any(kr.awaiting_approval for kr in goal.key_results.all())
+    return added or bool(pending.get("key_results") or pending.get("removed"))
 
 
 @require_GET
@@ -412,9 +483,19 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
     units = {unit.pk: unit for unit in _cascade_units(actor)}
     people = {person.pk: person for person in _cascade_people(actor)}
     errors: list[str] = []
+    title_error = ""
     chosen_units: list[Unit] = []
     chosen_people: list[Membership] = []
     approve = False
+    title = request.POST.get("title", "")
+    if source.status != GoalStatus.APPROVED:
+        # Only an active goal is cascaded: the page says why, with no form.
+        closed = source.status in (GoalStatus.COMPLETED, GoalStatus.CANCELLED)
+        reason = services.CASCADE_CLOSED if closed else services.CASCADE_NOT_ACTIVE
+        context = {"source": source, "not_active": reason}
+        return render(
+            request, "goals/cascade.html", context, status=400 if request.method == "POST" else 200
+        )
     if request.method == "POST":
         chosen_units, units_ok = _chosen(request.POST.getlist("units"), units)
         chosen_people, people_ok = _chosen(request.POST.getlist("people"), people)
@@ -429,9 +510,14 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
                     units=chosen_units,
                     people=chosen_people,
                     approve=approve,
+                    title=title,
                 )
             except ValidationError as error:
-                errors = error.messages
+                by_field = error.message_dict if hasattr(error, "error_dict") else {}
+                title_error = " ".join(by_field.pop("title", []))
+                errors = [m for ms in by_field.values() for m in ms] if by_field else []
+                if not hasattr(error, "error_dict"):
+                    errors = error.messages
             else:
                 messages.success(request, _cascade_summary(created))
                 return redirect("goal_detail", org_slug=org_slug, goal_pk=source.pk)
@@ -451,5 +537,8 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
         "units_with_goal": {unit for level, _, unit in existing if level == Level.UNIT},
         "people_with_goal": {owner for level, owner, _ in existing if level == Level.INDIVIDUAL},
         "errors": errors,
+        "title": title,
+        "title_error": title_error,
     }
-    return render(request, "goals/cascade.html", context, status=400 if errors else 200)
+    status = 400 if errors or title_error else 200
+    return render(request, "goals/cascade.html", context, status=status)

@@ -4,7 +4,7 @@ its alignment path and activity timeline, status actions and key results."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,7 +38,7 @@ from goals.models import (
     Level,
     Visibility,
 )
-from goals.rollup import explain
+from goals.rollup import explain, proposed_parents, proposed_progress
 from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
@@ -203,11 +203,16 @@ def goal_edit(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
     goal = get_goal(actor, goal_pk)
     if not actor.can_edit(goal):
         raise PermissionDenied(services.NOT_ALLOWED)
+    # A change awaiting re-approval is what the owner edits further.
+    pending = goal.pending_changes or {}
+    parent = goal.parent
+    if "parent_id" in pending:
+        parent = actor.visible_goals().filter(pk=pending["parent_id"]).first()
     initial = {
         "title": goal.title,
         "description": goal.description,
-        "parent": goal.parent,
-        "weight": goal.weight.normalize(),
+        "parent": parent,
+        "weight": Decimal(pending.get("weight", goal.weight)).normalize(),
         "visibility": goal.visibility,
         "due_date": goal.due_date,
         "manual_progress": (
@@ -297,7 +302,10 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
     actor = request_actor(request)
     kr = get_object_or_404(KeyResult, org=request.org, pk=kr_pk)
     kr.goal = _editable_goal(actor, kr.goal_id)
-    form = KeyResultForm(_posted(request), key_result=kr)
+    # The targets as changed since approval, if a change awaits re-approval.
+    form = KeyResultForm(
+        _posted(request), key_result=services.proposed_key_result(kr, kr.goal.pending_changes)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.kr_update(actor=actor, key_result=kr, **form.service_kwargs())
@@ -526,14 +534,18 @@ def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
     if event.kind == "approved" and before.get("status") == GoalStatus.APPROVED:
         summary = "approved the changes"
     created = event.kind in ("created", "cascaded")
-    changes = [
-        (
-            FIELD_LABELS[key],
-            "" if created else names.value(key, before.get(key)),
-            names.value(key, after[key]),
-        )
-        for key in _shown_keys(event)
-    ]
+    changes = []
+    for key in _shown_keys(event):
+        shown = names.value(key, after[key])
+        # Older events did not record every before value: show those without one.
+        if created or key not in before:
+            changes.append((FIELD_LABELS[key], "", shown))
+            continue
+        was = names.value(key, before.get(key))
+        if was != shown:
+            changes.append((FIELD_LABELS[key], was, shown))
+        elif event.kind == "checked_in" and key == "value":
+            changes.append((FIELD_LABELS[key], "", shown))  # the value checked in, unchanged
     who = event.actor.display_name if event.actor else "Cairn"
     return TimelineEntry(who, event.created_at, summary, changes, event.comment)
 
@@ -575,6 +587,76 @@ def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
     return [(g, g.pk == goal.pk or actor.can_view(g)) for g in chain]
 
 
+@dataclass
+class ChangesRequest:
+    """What the approver asked for, shown on top while the goal is back with its owner."""
+
+    comment: str
+    by: str
+    when: Any
+
+
+def _changes_request(goal: Goal, events: list[GoalEvent]) -> ChangesRequest | None:
+    if goal.status != GoalStatus.CHANGES_REQUESTED:
+        return None
+    asked = goal.last_changes_request
+    if asked:
+        when = datetime.fromisoformat(asked["at"]) if asked.get("at") else None
+        return ChangesRequest(asked.get("comment", ""), asked.get("by", ""), when)
+    # Sent back before the request was kept on the goal: the latest event says it.
+    event = next((e for e in events if e.kind == "changes_requested"), None)
+    if event is None:
+        return None
+    by = event.actor.display_name if event.actor else ""
+    return ChangesRequest(event.comment, by, event.created_at)
+
+
+@dataclass
+class AwaitingReapproval:
+    """A change waiting for re-approval, for its owner and its approver: both numbers."""
+
+    counted: float
+    proposed: float
+    changes: list
+    # (parent title, its progress now, with the change) for the parent and a new one.
+    parents: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def counted_text(self) -> str:
+        return percent(self.counted)
+
+    @property
+    def proposed_text(self) -> str:
+        return percent(self.proposed)
+
+
+def _awaiting_reapproval(
+    actor: Actor, goal: Goal, key_results: list[KeyResult], can_edit: bool
+) -> AwaitingReapproval | None:
+    """Only when a change waits, and only for those who edit or approve the goal."""
+    if not goal.needs_reapproval or not (can_edit or actor.can_approve(goal)):
+        return None
+    from goals.views_approval import pending_changes
+
+    goal._prefetched_objects_cache = {"key_results": key_results}
+    titles = {}
+    parent_ids = {goal.parent_id, (goal.pending_changes or {}).get("parent_id")} - {None}
+    if parent_ids:
+        titles = dict(actor.visible_goals().filter(pk__in=parent_ids).values_list("pk", "title"))
+    changes = pending_changes(goal, titles)
+    del goal._prefetched_objects_cache
+    proposed = proposed_progress(goal)
+    parents = [
+        (
+            f"“{parent.title}”" if actor.can_view(parent) else PRIVATE_GOAL,
+            percent(now),
+            percent(then),
+        )
+        for parent, now, then in proposed_parents(goal, proposed)
+    ]
+    return AwaitingReapproval(goal.progress, proposed, changes, parents)
+
+
 @require_GET
 def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
     actor = request_actor(request)
@@ -594,6 +676,8 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     can_edit = actor.can_edit(goal)
     status = goal.status
     context = {
+        "changes_request": _changes_request(goal, events),
+        "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,
         "h": health,
         "level_short": LEVEL_SHORT[goal.level],
@@ -627,8 +711,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         "can_cancel": can_edit and status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
         "can_review": (status == GoalStatus.SUBMITTED or goal.needs_reapproval)
         and actor.can_approve(goal),
-        "can_cascade": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED)
-        and actor.can_cascade(goal),
+        "can_cascade": status == GoalStatus.APPROVED and actor.can_cascade(goal),
         "can_check_in": actor.can_check_in(goal),
         "can_propose": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
     }

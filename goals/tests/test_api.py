@@ -516,10 +516,12 @@ def test_it_edits_a_goal_and_flags_a_new_parent_for_reapproval(cast, cycle, casc
     )
     assert response.status_code == 200
     body = response.json()
-    assert (body["parent"], body["needs_reapproval"]) == (objective.pk, True)
+    # The approved parent counts until the approver accepts the new one (issue 6).
+    assert (body["parent"], body["needs_reapproval"]) == (unit_goal.pk, True)
+    assert body["pending_changes"] == {"parent_id": objective.pk}
     assert body["approved_snapshot"]["parent_id"] == unit_goal.pk
     goal = read_goal(member_goal)
-    assert (goal.title, goal.parent_id) == ("Write and publish the onboarding guide", objective.pk)
+    assert (goal.title, goal.parent_id) == ("Write and publish the onboarding guide", unit_goal.pk)
 
 
 def test_it_refuses_a_parent_that_would_make_a_loop(cast, cascade):
@@ -1333,6 +1335,7 @@ def test_it_hides_milestones_of_other_organisations_and_private_goals(cast, cycl
 
 
 def cascade_to(who: Membership, goal: Goal, **body):
+    body.setdefault("title", "Our part in doubling active teams")
     return api(who).post(url(goal.org, f"goals/{goal.pk}/cascade/"), body, format="json")
 
 
@@ -1353,7 +1356,7 @@ def test_it_cascades_a_goal_to_units_and_people_as_linked_drafts(cast, cycle, ob
         ("individual", cast.member.pk, cast.platform.pk, "draft", objective.pk),
         ("individual", cast.member2.pk, cast.platform.pk, "draft", objective.pk),
     ]
-    assert {g["title"] for g in body} == {"Double weekly active teams"}
+    assert {g["title"] for g in body} == {"Our part in doubling active teams"}
     assert body[2]["owner_name"] == "Bob Member (Acme)"
     assert body[2]["key_results"] == []
     with tenant_context(cast.org.pk):

@@ -74,7 +74,8 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
     manager = login(cast.manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(
-            url(cast, "goal_cascade", objective.pk), {"people": [cast.member.pk, cast.member2.pk]}
+            url(cast, "goal_cascade", objective.pk),
+            {"title": "Onboard ten teams", "people": [cast.member.pk, cast.member2.pk]},
         )
     assert response.status_code == 302
     with tenant_context(cast.org.pk):
@@ -97,7 +98,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
     # The manager approves one inline...
     response = manager.post(url(cast, "goal_approve", bob_goal.pk), headers=HTMX)
     assert response.status_code == 200
-    assert "Approved “Double weekly active teams” (Bob Member (Acme))." in text(response)
+    assert "Approved “Onboard ten teams” (Bob Member (Acme))." in text(response)
     assert f'id="approval-{bob_goal.pk}"' in response.content.decode()
     assert "1 goal is waiting for you." in text(response)
     # ... and sends the other back with a comment, which the owner receives.
@@ -109,7 +110,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
             headers=HTMX,
         )
     assert response.status_code == 200
-    assert "Sent “Double weekly active teams” back to Carol Member (Acme)" in text(response)
+    assert "Sent “Onboard ten teams” back to Carol Member (Acme)" in text(response)
     assert fresh(cast, carol_goal).status == GoalStatus.CHANGES_REQUESTED
     (email,) = mail.outbox
     assert email.to == ["member2@acme.test"]
@@ -134,7 +135,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
         assert objective.progress == pytest.approx(0.5)
         contributions, _ = explain(objective)
     assert {c.title for c in contributions if c.kind == "goal"} == {
-        "Double weekly active teams",
+        "Onboard ten teams",
         "Ship the onboarding flow",
     }
 

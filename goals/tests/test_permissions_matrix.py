@@ -228,7 +228,13 @@ def check_in_on(whose: Callable[[World], Membership]):
 def cascade_to_owner(w: World) -> Attempt:
     actor = w.actor()
     return Attempt(
-        lambda: done(services.goal_cascade, actor=actor, source=w.objective, people=[w.owner]),
+        lambda: done(
+            services.goal_cascade,
+            actor=actor,
+            source=w.objective,
+            people=[w.owner],
+            title="Our part",
+        ),
         actor.can_cascade(w.objective) and (actor.is_admin or actor.manages(w.owner.pk)),
     )
 
@@ -277,7 +283,7 @@ PAGES: dict[str, Callable[[World], tuple[str, dict]]] = {
     ),
     "cascade an objective to the owner": lambda w: (
         reverse("goal_cascade", args=[w.cast.org.slug, w.objective.pk]),
-        {"people": [w.owner.pk]},
+        {"title": "Our part", "people": [w.owner.pk]},
     ),
 }
 

@@ -105,10 +105,10 @@ def test_a_check_in_deep_in_the_tree_moves_every_ancestor(cast, cycle, objective
                 parent=parent,
                 owner=cast.member,
                 status=GoalStatus.APPROVED,
+                key_results=[{"title": "Done", "kind": K.BOOLEAN}] if depth == 3 else [],
             )
             chain.append(parent)
-        leaf_kr = services.kr_add(actor=admin, goal=chain[-1], title="Done", kind=K.BOOLEAN)
-        Goal.objects.filter(pk__in=[g.pk for g in chain]).update(needs_reapproval=False)
+        leaf_kr = KeyResult.objects.get(goal=chain[-1])
         services.checkin_create(actor=Actor(cast.member), key_result=leaf_kr, value=D(1))
         values = dict(Goal.objects.values_list("title", "progress"))
     assert [values[f"Level {d}"] for d in range(4)] == [1.0, 1.0, 1.0, 1.0]
@@ -196,7 +196,9 @@ def test_stored_progress_always_equals_a_recomputation(cast, cycle, data):
                 )
         Goal.objects.update(needs_reapproval=False)
         for _ in range(data.draw(st.integers(min_value=0, max_value=12), label="changes")):
-            action = data.draw(st.sampled_from(["checkin", "status", "weight", "reparent"]))
+            action = data.draw(
+                st.sampled_from(["checkin", "status", "weight", "reparent", "target", "approve"])
+            )
             goal = Goal.objects.get(pk=data.draw(st.sampled_from(goals)).pk)
             if action == "checkin" and krs:
                 kr = KeyResult.objects.select_related("goal").get(
@@ -222,6 +224,21 @@ def test_stored_progress_always_equals_a_recomputation(cast, cycle, data):
                 try:
                     services.goal_update(actor=admin, goal=goal, parent=new_parent)
                 except Exception:  # noqa: BLE001, S110 - loops are refused
+                    pass
+            elif action == "target" and krs:
+                kr = (
+                    KeyResult.objects.select_related("goal")
+                    .filter(pk=data.draw(st.sampled_from(krs)).pk)
+                    .first()
+                )
+                if kr is not None and kr.goal.status == GoalStatus.APPROVED:
+                    target = D(data.draw(st.integers(min_value=1, max_value=200)))
+                    services.kr_update(actor=admin, key_result=kr, target_value=target)
+            elif action == "approve" and goal.needs_reapproval and goal.owner_id != cast.admin.pk:
+                # A waiting change (weight, parent, target) is applied: still no drift.
+                try:
+                    services.goal_approve(actor=admin, goal=goal)
+                except Exception:  # noqa: BLE001, S110 - a parent that became a loop is refused
                     pass
         stored = dict(Goal.objects.values_list("pk", "progress"))
         assert stored == pytest.approx(recompute_all(cast.org.pk, save=False))

@@ -1,0 +1,41 @@
+"""The activity feed records the real before state and shows only what changed."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.urls import reverse
+
+from goals import services
+from goals.access import Actor
+from goals.models import GoalEvent, GoalStatus, Level
+from orgs.tenancy import tenant_context
+
+
+def test_a_check_in_shows_the_previous_confidence_and_only_what_changed(
+    cast, cycle, objective, login
+):
+    with tenant_context(cast.org.pk):
+        goal = services.goal_create(
+            actor=Actor(cast.manager), cycle=cycle, owner=cast.member, parent=objective,
+            title="Ship the guided setup wizard", status=GoalStatus.APPROVED,
+            level=Level.INDIVIDUAL,
+            key_results=[{"title": "Steps shipped", "start_value": Decimal(0),
+                          "target_value": Decimal(10)}],
+        )  # fmt: skip
+        kr = goal.key_results.get()
+        bob = Actor(cast.member)
+        services.checkin_create(actor=bob, key_result=kr, value=Decimal(3), confidence="high")
+        kr.refresh_from_db()
+        services.checkin_create(actor=bob, key_result=kr, value=Decimal(3), confidence="medium")
+        latest = GoalEvent.objects.filter(goal=goal, kind="checked_in").first()
+    assert (latest.before["confidence"], latest.after["confidence"]) == ("high", "medium")
+    response = login(cast.member).get(reverse("goal_detail", args=[cast.org.slug, goal.pk]))
+    second, first = response.context["timeline"][:2]
+    # The value checked in is shown plainly; the unchanged progress is left out.
+    assert second.changes == [("Value", "", "3"), ("Confidence", "High", "Medium")]
+    assert first.changes == [("Value", "0", "3"), ("Progress", "0%", "30%"),
+                             ("Confidence", "—", "High")]  # fmt: skip
+    page = re.sub(r"\s+", " ", response.content.decode())
+    assert "3</ins>" in page and page.count("3</ins>") == 1  # only the first one is struck through
