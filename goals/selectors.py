@@ -24,9 +24,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from goals.access import Actor
@@ -356,23 +357,132 @@ def assemble(
 # --- Alignment ----------------------------------------------------------------
 
 
-def alignment_path(goal: Goal, *, actor: Actor | None = None) -> list[Goal]:
-    """The goals ``goal`` contributes to, from the organisation objective down to its
-    parent (one query). With ``actor``, goals they may not see are left out."""
-    if goal.parent_id is None:
-        return []
-    everything = Goal.objects.filter(org=goal.org_id)
-    up = _walk(everything.filter(pk=goal.parent_id), everything, up=True)
-    found = {g.pk: g for g in everything.filter(pk__in=up).select_related(*TREE_RELATED)}
+# Services keep the cascade acyclic and a parent in its child's organisation; the bound
+# only stops a walk up from looping on a row written around them.
+MAX_DEPTH = 100
+
+
+def _up_from(org_id: int, start_ids: Iterable[int]) -> RawSQL:
+    """Ids of the ``start_ids`` goals and every goal above them, as a subquery.
+
+    It walks up the parent links, one primary-key lookup a level, so its cost follows
+    the depth of the cascade, not the number of goals in the organisation or cycle.
+    """
+    table = connection.ops.quote_name(Goal._meta.db_table)
+    ids = sorted(set(start_ids)) or [0]
+    placeholders = ", ".join(["%s"] * len(ids))
+    # Only the quoted table name and placeholders are interpolated; values are params.
+    return RawSQL(  # noqa: S611
+        f"""
+        WITH RECURSIVE up(id, parent_id, depth) AS (
+            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({placeholders})
+            UNION ALL
+            SELECT g.id, g.parent_id, up.depth + 1 FROM {table} g JOIN up ON g.id = up.parent_id
+            WHERE g.org_id = %s AND up.depth < {MAX_DEPTH:d}
+        )
+        SELECT id FROM up
+        """,
+        (org_id, *ids, org_id),
+    )
+
+
+def goals_above(*, org_id: int, goal_ids: Iterable[int]) -> QuerySet[Goal]:
+    """The goals ``goal_ids`` and every goal they contribute to, at any distance (one query)."""
+    return Goal.objects.filter(org=org_id, pk__in=_up_from(org_id, goal_ids))
+
+
+def path_above(goal: Goal, found: dict[int, Goal]) -> list[Goal]:
+    """The goals above ``goal`` among ``found``, from the top down to its parent."""
     path: list[Goal] = []
     pk = goal.parent_id
-    while pk in found and len(path) <= len(found):
+    while pk in found and len(path) <= MAX_DEPTH:
         path.append(found[pk])
         pk = found[pk].parent_id
     path.reverse()
+    return path
+
+
+def alignment_path(
+    goal: Goal, *, actor: Actor | None = None, related: Iterable[str] = TREE_RELATED
+) -> list[Goal]:
+    """The goals ``goal`` contributes to, from the organisation objective down to its
+    parent (one query, walking up from the goal). With ``actor``, goals they may not see
+    are left out."""
+    if goal.parent_id is None:
+        return []
+    above = goals_above(org_id=goal.org_id, goal_ids=[goal.parent_id])
+    path = path_above(goal, {g.pk: g for g in above.select_related(*related)})
     if actor is not None:
         path = [g for g in path if actor.can_view(g)]
     return path
+
+
+# --- The team page ----------------------------------------------------------------
+
+# People a page of a team level, and goals shown a person (the rest via the tree).
+TEAM_PAGE_SIZE = 10
+GOALS_PER_PERSON = 10
+TEAM_FILTERS = {
+    "at_risk": "At risk or off track",
+    "stale": "Stale (no recent check-in)",
+    "no_checkin": "No check-in this week",
+}
+
+
+def week_start(now: datetime | None = None) -> datetime:
+    """Monday 00:00 of the current week, in the current time zone."""
+    today = timezone.localtime(now).date()
+    monday = today - timedelta(days=today.weekday())
+    return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
+
+
+def team_goal_q(show: str, *, cycle: Cycle, org: Organization) -> Q:
+    """The active goals of ``cycle`` the team page lists under ``show`` (a TEAM_FILTERS key)."""
+    q = Q(cycle=cycle, status=GoalStatus.APPROVED)
+    if show == "at_risk":
+        q &= health_q("at_risk_or_off_track", cycle=cycle, cadence=org.checkin_cadence)
+    elif show == "stale":
+        q &= health_q("stale", cycle=cycle, cadence=org.checkin_cadence)
+    elif show == "no_checkin":
+        q &= Q(last_checkin_at__isnull=True) | Q(last_checkin_at__lt=week_start())
+    return q
+
+
+def team_people(*, org: Organization, under: Membership, goals: Q, show: str) -> QuerySet:
+    """The people who report directly to ``under``, by name, with ``report_count`` (how
+    many report directly to them). With a filter (``show``), only those with a goal
+    matching it or with reports of their own (whose teams may have some)."""
+    reports = (
+        Membership.objects.filter(org=org, manager=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("manager")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    people = (
+        Membership.objects.filter(org=org, manager=under, is_active=True)
+        .select_related("user", "unit")
+        .annotate(report_count=Coalesce(Subquery(reports, output_field=IntegerField()), 0))
+    )
+    if show:
+        matching = Goal.objects.filter(org=org, owner=OuterRef("pk")).filter(goals)
+        people = people.filter(Exists(matching) | Q(report_count__gt=0))
+    return people.order_by("user__full_name", "user__email", "pk")
+
+
+def team_goals(*, org: Organization, people: Iterable[int], goals: Q) -> list[Goal]:
+    """Up to GOALS_PER_PERSON goals (by title) of each of ``people`` matching ``goals``,
+    each with ``owner_total`` (how many matched in all): one query."""
+    by_owner = {"partition_by": [F("owner_id")]}
+    rank = Window(RowNumber(), order_by=[F("title").asc(), F("pk").asc()], **by_owner)
+    return list(
+        Goal.objects.filter(org=org, owner__in=list(people))
+        .filter(goals)
+        .select_related("unit")
+        .annotate(rank=rank, owner_total=Window(Count("pk"), **by_owner))
+        .filter(rank__lte=GOALS_PER_PERSON)
+        .order_by("owner_id", "title", "pk")
+    )
 
 
 @dataclass(frozen=True)
