@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--history", type=int, default=0, help="check-ins on one key result")
     parser.add_argument("--only", default="", help="rows whose label contains this")
+    parser.add_argument("--skip", default="", help="leave out rows whose label contains this")
     args = parser.parse_args()
 
     org = Organization.objects.get(slug="acme")
@@ -226,7 +227,7 @@ def main() -> None:
     print("| request | queries | SQL time (ms) | buffers | median (ms) | p90 (ms) | size (KB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, send in rows:
-        if args.only and args.only not in label:
+        if (args.only and args.only not in label) or (args.skip and args.skip in label):
             continue
         r = measure(send, args.requests)
         print(
