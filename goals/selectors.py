@@ -273,7 +273,8 @@ def tree_goals(
         below = _walk(visible.filter(pk__in=list(expand_ids)), visible, up=False)
         parts.append(visible.filter(pk__in=below))
     rows = _tree_rows(visible, sees_all=actor.is_admin)
-    return list(rows.filter(pk__in=_union(parts)))
+    wanted = _union(parts)
+    return list(rows.filter(_pk_in(wanted.sql, wanted.params)))
 
 
 def tree_matches(
@@ -382,8 +383,8 @@ def assemble(
 MAX_DEPTH = 100
 
 
-def _up_from(org_id: int, start_ids: Iterable[int]) -> RawSQL:
-    """Ids of the ``start_ids`` goals and every goal above them, as a subquery.
+def _up_from(org_id: int, start_ids: Iterable[int]) -> tuple[str, tuple]:
+    """SQL for the ids of the ``start_ids`` goals and every goal above them, and its params.
 
     It walks up the parent links, one primary-key lookup a level, so its cost follows
     the depth of the cascade, not the number of goals in the organisation or cycle.
@@ -391,9 +392,7 @@ def _up_from(org_id: int, start_ids: Iterable[int]) -> RawSQL:
     table = connection.ops.quote_name(Goal._meta.db_table)
     ids = sorted(set(start_ids)) or [0]
     placeholders = ", ".join(["%s"] * len(ids))
-    # Only the quoted table name and placeholders are interpolated; values are params.
-    return RawSQL(  # noqa: S611
-        f"""
+    sql = f"""
         WITH RECURSIVE up(id, parent_id, depth) AS (
             SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({placeholders})
             UNION ALL
@@ -401,14 +400,29 @@ def _up_from(org_id: int, start_ids: Iterable[int]) -> RawSQL:
             WHERE g.org_id = %s AND up.depth < {MAX_DEPTH:d}
         )
         SELECT id FROM up
-        """,
-        (org_id, *ids, org_id),
-    )
+    """
+    return sql, (org_id, *ids, org_id)
+
+
+def _pk_in(sql: str, params: tuple) -> RawSQL:
+    """ "The goal's id is one of those ``sql`` selects", as a condition for ``filter()``.
+
+    On PostgreSQL written ``= ANY(ARRAY(sql))``: the ids are found first and the goals
+    then read by primary key. As ``IN (sql)`` the planner guessed a hundred ids for a
+    recursive walk or a UNION and hash-joined them against every goal of the cycle.
+    """
+    column = f"{connection.ops.quote_name(Goal._meta.db_table)}.{connection.ops.quote_name('id')}"
+    if connection.vendor == "postgresql":
+        condition = f"{column} = ANY(ARRAY({sql}))"
+    else:
+        condition = f"{column} IN ({sql})"
+    # Only quoted names and Django-compiled SQL are interpolated; values are params.
+    return RawSQL(condition, params, output_field=BooleanField())  # noqa: S611
 
 
 def goals_above(*, org_id: int, goal_ids: Iterable[int]) -> QuerySet[Goal]:
     """The goals ``goal_ids`` and every goal they contribute to, at any distance (one query)."""
-    return Goal.objects.filter(org=org_id, pk__in=_up_from(org_id, goal_ids))
+    return Goal.objects.filter(org=org_id).filter(_pk_in(*_up_from(org_id, goal_ids)))
 
 
 def path_above(goal: Goal, found: dict[int, Goal]) -> list[Goal]:
