@@ -16,9 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, F, Prefetch, Window
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -313,22 +311,10 @@ def _refusal(actor: Actor, goal: Goal) -> str:
 
 
 def _chain(actor: Actor, goal: Goal, org) -> list[Goal]:
-    """The goal and all its ancestors the actor may see, fresh, with their health (one query)."""
-    table = connection.ops.quote_name(Goal._meta.db_table)
-    walk = RawSQL(  # noqa: S611 - the only interpolation is the model's own table name
-        f"""
-        WITH RECURSIVE chain(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND id = %s
-            UNION ALL
-            SELECT g.parent_id, chain.depth + 1 FROM {table} g JOIN chain ON g.id = chain.id
-            WHERE g.org_id = %s AND g.parent_id IS NOT NULL AND chain.depth < 1000
-        )
-        SELECT id FROM chain
-        """,
-        [goal.org_id, goal.pk, goal.org_id],
-    )
+    """The goal and all its ancestors the actor may see, fresh, with their health (one
+    query, walking up from the goal)."""
     chain = []
-    for ancestor in Goal.objects.filter(org=goal.org_id, pk__in=walk):
+    for ancestor in goals_above(org_id=goal.org_id, goal_ids=[goal.pk]):
         ancestor.cycle = goal.cycle
         if actor.can_view(ancestor):
             ancestor.health = health_for(ancestor, org)
