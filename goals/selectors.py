@@ -470,6 +470,31 @@ def week_start(now: datetime | None = None) -> datetime:
     return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
 
 
+def managed_member(*, manager: Membership, pk: int) -> Membership | None:
+    """The member ``pk`` if ``manager`` is above them in the reporting lines, else None:
+    one query, walking up the manager links from the member (as deep as the lines go,
+    not as wide as the manager's whole subtree)."""
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    # Only the quoted table name is interpolated; values are params.
+    above = RawSQL(  # noqa: S611
+        f"""
+        %s IN (
+            WITH RECURSIVE up(id, manager_id, depth) AS (
+                SELECT id, manager_id, 0 FROM {table} WHERE org_id = %s AND id = %s
+                UNION ALL
+                SELECT m.id, m.manager_id, up.depth + 1 FROM {table} m
+                JOIN up ON m.id = up.manager_id WHERE m.org_id = %s AND up.depth < {MAX_DEPTH:d}
+            )
+            SELECT manager_id FROM up WHERE manager_id IS NOT NULL
+        )
+        """,
+        (manager.pk, manager.org_id, pk, manager.org_id),
+        output_field=BooleanField(),
+    )
+    members = Membership.objects.filter(org=manager.org_id, pk=pk).select_related("user")
+    return members.filter(above).first()
+
+
 def team_goal_q(show: str, *, cycle: Cycle, org: Organization) -> Q:
     """The active goals of ``cycle`` the team page lists under ``show`` (a TEAM_FILTERS key)."""
     q = Q(cycle=cycle, status=GoalStatus.APPROVED)

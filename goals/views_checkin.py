@@ -38,6 +38,7 @@ from goals.models import (
     Milestone,
 )
 from goals.selectors import goals_above, path_above
+from orgs.models import Membership
 
 VALUE_REQUIRED = "Enter the new value."
 VALUE_NOT_A_NUMBER = "Enter a number, such as 74 or 12.5."
@@ -212,9 +213,16 @@ def recent_checkins(*, org_id: int, key_results: list[int]) -> list[CheckIn]:
 
 
 def _rows(
-    actor: Actor, goals: dict[int, Goal], *, key_result_pk: int | None = None
+    actor: Actor,
+    goals: dict[int, Goal],
+    *,
+    key_result_pk: int | None = None,
+    may_check_in: bool = False,
 ) -> dict[int, list[KeyResultRow]]:
-    """Key result rows by goal id (three queries whatever the number of goals)."""
+    """Key result rows by goal id (three queries whatever the number of goals).
+
+    ``may_check_in``: the caller knows the actor may check in on every goal (so the
+    actor's reporting subtree need not be read to find out)."""
     org_id = actor.member.org_id
     krs = KeyResult.objects.filter(org=org_id, goal__in=list(goals))
     if key_result_pk is not None:
@@ -227,7 +235,7 @@ def _rows(
     for checkin in recent_checkins(org_id=org_id, key_results=list(history)):
         history[checkin.key_result_id].append(checkin)
         totals[checkin.key_result_id] = checkin.total
-    can = {pk: actor.can_check_in(goal) for pk, goal in goals.items()}
+    can = {pk: may_check_in or actor.can_check_in(goal) for pk, goal in goals.items()}
     rows: dict[int, list[KeyResultRow]] = {pk: [] for pk in goals}
     for kr in krs:
         kr.goal = goals[kr.goal_id]
@@ -282,7 +290,9 @@ def _my_goals_page(actor: Actor, org, cycle: Cycle) -> dict:
 def my_goals(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
     cycles, cycle = _cycle_choice(request)
-    context = {"cycles": cycles, "cycle": cycle, "has_reports": bool(actor.subtree)}
+    # Whether anyone reports to them, not who: a CEO's subtree is the whole organisation.
+    reports = Membership.objects.filter(org=request.org, manager=actor.member, is_active=True)
+    context = {"cycles": cycles, "cycle": cycle, "has_reports": reports.exists()}
     if cycle is not None:
         context |= _my_goals_page(actor, request.org, cycle)
     template = "goals/my_goals.html#goals-body" if request.htmx else "goals/my_goals.html"

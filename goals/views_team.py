@@ -7,9 +7,10 @@ which htmx loads in place; the link's ``href`` is the same URL, a page of its ow
 without JavaScript. Filters: at risk or off track, stale, no check-in this week.
 
 The query count does not depend on the size of the team or of the organisation: the
-cycles, the viewer's reports (who may be opened; not for an admin), the person whose
-team it is (with ``under``), the people of the page and their count, their goals,
-the goals' key results, milestones and recent check-ins, the organisation switcher.
+cycles, the person whose team it is (with ``under``; for a manager, only if they are
+above them, walking up the reporting lines), the people of the page and their count,
+their goals, the goals' key results, milestones and recent check-ins, the organisation
+switcher. It never reads the viewer's whole reporting subtree.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from goals.selectors import (
     GOALS_PER_PERSON,
     TEAM_FILTERS,
     TEAM_PAGE_SIZE,
+    managed_member,
     team_goal_q,
     team_goals,
     team_people,
@@ -42,10 +44,13 @@ def _whose_team(request: HttpRequest) -> Membership:
     wanted = request.GET.get("under", "")
     if not wanted or wanted == str(actor.member.pk):
         return actor.member
-    if not wanted.isdigit() or not (actor.is_admin or int(wanted) in actor.subtree):
+    if not wanted.isdigit():
         raise Http404("No such team")
-    under = Membership.objects.filter(org=request.org, pk=int(wanted)).select_related("user")
-    found = under.first()
+    if actor.is_admin:
+        found = Membership.objects.filter(org=request.org, pk=int(wanted)).select_related("user")
+        found = found.first()
+    else:
+        found = managed_member(manager=actor.member, pk=int(wanted))
     if found is None:
         raise Http404("No such team")
     return found
@@ -80,7 +85,9 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
         for goal in goals:
             goal.cycle = cycle
             goal.health = health_for(goal, org)
-        rows = _rows(actor, by_id)
+        # Everyone listed reports to the viewer (or the viewer is an admin), and their
+        # goals are active: the viewer may check in on all of them.
+        rows = _rows(actor, by_id, may_check_in=True)
         cards: dict[int, list[GoalCard]] = {p.pk: [] for p in page}
         for goal in goals:
             cards[goal.owner_id].append(GoalCard(goal, rows[goal.pk], []))
