@@ -128,6 +128,13 @@ class Goal(TreeNode, TenantModel):
                 include=["visibility", "owner", "cycle"],
                 name="goal_org_title",
             ),
+            # The top of a cycle's tree: a few goals, where the single-column indexes
+            # found them by reading every goal of the cycle.
+            models.Index(
+                fields=["org", "cycle"],
+                condition=models.Q(parent__isnull=True),
+                name="goal_org_cycle_top",
+            ),
             # The few goals a member may not see, whose children top their tree.
             models.Index(
                 fields=["org", "cycle"],
