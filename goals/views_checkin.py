@@ -210,19 +210,10 @@ def _cycle_choice(request: HttpRequest) -> tuple[list[Cycle], Cycle | None]:
 
 
 def recent_checkins(*, org_id: int, key_results: list[int]) -> list[CheckIn]:
-    """The latest SPARKLINE_POINTS check-ins of each key result, newest first, each with
-    ``total`` (the key result's count): one query, however long the histories are."""
+    """The latest SPARKLINE_POINTS check-ins of each key result, newest first: one query,
+    however long the histories are."""
     checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
-    count = (
-        CheckIn.objects.filter(org=org_id, key_result=OuterRef("key_result_id"))
-        .order_by()
-        .values("key_result")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    checkins = checkins.select_related("author__user").annotate(
-        total=Subquery(count, output_field=IntegerField())
-    )
+    checkins = checkins.select_related("author__user")
     if connection.vendor == "postgresql":
         # For each key result its latest few from the (org, key result, time) index: a
         # row number over each key result's check-ins read all of them (6,000 buffers
@@ -265,14 +256,23 @@ def _rows(
     krs = KeyResult.objects.filter(org=org_id, goal__in=list(goals))
     if key_result_pk is not None:
         krs = krs.filter(pk=key_result_pk)
+    # How many check-ins each has, counted once a key result (from its index).
+    count = (
+        CheckIn.objects.filter(org=org_id, key_result=OuterRef("pk"))
+        .order_by()
+        .values("key_result")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     krs = list(
-        krs.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id)))
+        krs.annotate(checkin_total=Subquery(count, output_field=IntegerField())).prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id))
+        )
     )
     history: dict[int, list[CheckIn]] = {kr.pk: [] for kr in krs}
-    totals: dict[int, int] = dict.fromkeys(history, 0)
+    totals = {kr.pk: kr.checkin_total or 0 for kr in krs}
     for checkin in recent_checkins(org_id=org_id, key_results=list(history)):
         history[checkin.key_result_id].append(checkin)
-        totals[checkin.key_result_id] = checkin.total
     can = {pk: may_check_in or actor.can_check_in(goal) for pk, goal in goals.items()}
     rows: dict[int, list[KeyResultRow]] = {pk: [] for pk in goals}
     for kr in krs:
