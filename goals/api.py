@@ -707,21 +707,32 @@ class GoalListView(GoalsAPIView):
     )
     def get(self, request: Request, org_slug: str) -> Response:
         filters = self.parse(GoalFilterSerializer, request.query_params)
-        goals = self.actor.visible_goals().select_related("owner__user", "cycle")
+        goals = self.actor.visible_goals()
         for name in ("cycle", "owner", "unit", "status", "level", "parent"):
             if filters.get(name):
                 goals = goals.filter(**{name: filters[name]})
         if filters.get("q"):
             goals = goals.filter(title__icontains=filters["q"])
-        goals = goals.prefetch_related(
+        paginator = self.pagination_class()
+        # The page's ids first, from the goals alone (in title order from goal_org_title),
+        # then those goals with their owners and cycles. Joined before the LIMIT, the
+        # planner, misjudging how many goals of one organisation a join keeps when many
+        # share the database, sorted every visible goal.
+        ids = goals.order_by("title", "pk").values_list("pk", flat=True)
+        page_ids = paginator.paginate_queryset(ids, request, view=self)
+        # The cycles in a query of their own: joined, the planner expected one goal for
+        # "id IN (…)" and read every goal of the organisation through its cycles.
+        found = Goal.objects.filter(org=self.org, pk__in=list(page_ids))
+        found = found.select_related("owner__user").prefetch_related(
+            "cycle",
             Prefetch(
                 "key_results",
                 queryset=key_results_of(self.org).prefetch_related("milestones"),
                 to_attr="prefetched_key_results",
-            )
-        ).order_by("title", "pk")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(goals, request, view=self)
+            ),
+        )
+        by_id = {goal.pk: goal for goal in found}
+        page = [by_id[pk] for pk in page_ids]
         data = GoalSerializer(page, many=True, context={"org": self.org}).data
         return paginator.get_paginated_response(data)
 

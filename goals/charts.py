@@ -90,8 +90,12 @@ def sparkline(
     dom_id: str,
     title: str,
     fmt: Callable[[Decimal], str] = number,
+    total: int = 0,
 ) -> Sparkline | None:
-    """The chart of ``history`` (time, value), oldest first; None when there is none."""
+    """The chart of ``history`` (time, value), oldest first; None when there is none.
+
+    ``total``: how many check-ins there are in all when ``history`` holds only the latest.
+    """
     if not history:
         return None
     values = [value for _, value in history]
@@ -114,7 +118,12 @@ def sparkline(
             share = index / (count - 1)
         points.append((PAD + share * (WIDTH - 2 * PAD), y(value)))
     noun = "check-in" if count == 1 else "check-ins"
-    if count == 1:
+    if total > count:
+        summary = (
+            f"{total:,} check-ins, the latest {count} from {fmt(values[0])} to "
+            f"{fmt(values[-1])}; target {fmt(target)}"
+        )
+    elif count == 1:
         summary = f"1 {noun}: {fmt(values[0])}; target {fmt(target)}"
     else:
         summary = f"{count} {noun} from {fmt(values[0])} to {fmt(values[-1])}; target {fmt(target)}"

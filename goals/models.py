@@ -130,6 +130,25 @@ class Goal(TreeNode, TenantModel):
             models.Index(fields=["org", "cycle", "parent"], name="goal_org_cycle_parent"),
             models.Index(fields=["org", "owner"], name="goal_org_owner"),
             models.Index(fields=["org", "status"], name="goal_org_status"),
+            # The API's list by title: a page read in order, its count from the index alone.
+            models.Index(
+                fields=["org", "title", "id"],
+                include=["visibility", "owner", "cycle"],
+                name="goal_org_title",
+            ),
+            # The top of a cycle's tree: a few goals, where the single-column indexes
+            # found them by reading every goal of the cycle.
+            models.Index(
+                fields=["org", "cycle"],
+                condition=models.Q(parent__isnull=True),
+                name="goal_org_cycle_top",
+            ),
+            # The few goals a member may not see, whose children top their tree.
+            models.Index(
+                fields=["org", "cycle"],
+                condition=models.Q(visibility="private"),
+                name="goal_org_cycle_private",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="goal_weight_positive"),

@@ -24,14 +24,23 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from goals.access import Actor
 from goals.health import AT_RISK_GAP, CADENCE_DAYS, ON_TRACK_GAP, health_for
-from goals.models import COUNTED_STATUSES, Confidence, Cycle, Goal, GoalStatus, Level
+from goals.models import (
+    COUNTED_STATUSES,
+    Confidence,
+    Cycle,
+    Goal,
+    GoalStatus,
+    Level,
+    Visibility,
+)
 from orgs.models import Membership, Organization, Unit
 from orgs.selectors import unit_paths
 
@@ -228,6 +237,19 @@ def _tree_rows(visible: QuerySet[Goal], *, sees_all: bool) -> QuerySet[Goal]:
     )
 
 
+def hidden_goals(*, actor: Actor, cycle: Cycle) -> QuerySet[Goal]:
+    """The goals of ``cycle`` a non-admin may not see: private ones of people who neither
+    are them nor report to them. Few, and found through the index of private goals,
+    where asking "is the parent visible?" of every goal read the whole cycle twice."""
+    me = actor.member
+    return (
+        Goal.objects.filter(org=me.org_id, cycle=cycle, visibility=Visibility.PRIVATE)
+        .exclude(owner=me)
+        .exclude(owner__in=actor.subtree or [0])
+        .values("pk")
+    )
+
+
 def tree_goals(
     *,
     actor: Actor,
@@ -243,8 +265,7 @@ def tree_goals(
     # rows for the OR (and then spent more time compiling the query than running it).
     parts = [visible.filter(parent__isnull=True)]
     if not actor.is_admin:
-        parent_visible = Exists(visible.filter(pk=OuterRef("parent_id")).order_by())
-        parts.append(visible.filter(parent__isnull=False).filter(~parent_visible))
+        parts.append(visible.filter(parent__in=hidden_goals(actor=actor, cycle=cycle)))
     if open_ids:
         opened = _walk(visible.filter(pk__in=list(open_ids)), visible, up=True)
         parts.append(visible.filter(parent_id__in=opened))
@@ -252,7 +273,8 @@ def tree_goals(
         below = _walk(visible.filter(pk__in=list(expand_ids)), visible, up=False)
         parts.append(visible.filter(pk__in=below))
     rows = _tree_rows(visible, sees_all=actor.is_admin)
-    return list(rows.filter(pk__in=_union(parts)))
+    wanted = _union(parts)
+    return list(rows.filter(_pk_in(wanted.sql, wanted.params)))
 
 
 def tree_matches(
@@ -356,23 +378,170 @@ def assemble(
 # --- Alignment ----------------------------------------------------------------
 
 
-def alignment_path(goal: Goal, *, actor: Actor | None = None) -> list[Goal]:
-    """The goals ``goal`` contributes to, from the organisation objective down to its
-    parent (one query). With ``actor``, goals they may not see are left out."""
-    if goal.parent_id is None:
-        return []
-    everything = Goal.objects.filter(org=goal.org_id)
-    up = _walk(everything.filter(pk=goal.parent_id), everything, up=True)
-    found = {g.pk: g for g in everything.filter(pk__in=up).select_related(*TREE_RELATED)}
+# Services keep the cascade acyclic and a parent in its child's organisation; the bound
+# only stops a walk up from looping on a row written around them.
+MAX_DEPTH = 100
+
+
+def _up_from(org_id: int, start_ids: Iterable[int]) -> tuple[str, tuple]:
+    """SQL for the ids of the ``start_ids`` goals and every goal above them, and its params.
+
+    It walks up the parent links, one primary-key lookup a level, so its cost follows
+    the depth of the cascade, not the number of goals in the organisation or cycle.
+    """
+    table = connection.ops.quote_name(Goal._meta.db_table)
+    ids = sorted(set(start_ids)) or [0]
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = f"""
+        WITH RECURSIVE up(id, parent_id, depth) AS (
+            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({placeholders})
+            UNION ALL
+            SELECT g.id, g.parent_id, up.depth + 1 FROM {table} g JOIN up ON g.id = up.parent_id
+            WHERE g.org_id = %s AND up.depth < {MAX_DEPTH:d}
+        )
+        SELECT id FROM up
+    """
+    return sql, (org_id, *ids, org_id)
+
+
+def _pk_in(sql: str, params: tuple) -> RawSQL:
+    """ "The goal's id is one of those ``sql`` selects", as a condition for ``filter()``.
+
+    On PostgreSQL written ``= ANY(ARRAY(sql))``: the ids are found first and the goals
+    then read by primary key. As ``IN (sql)`` the planner guessed a hundred ids for a
+    recursive walk or a UNION and hash-joined them against every goal of the cycle.
+    """
+    column = f"{connection.ops.quote_name(Goal._meta.db_table)}.{connection.ops.quote_name('id')}"
+    if connection.vendor == "postgresql":
+        condition = f"{column} = ANY(ARRAY({sql}))"
+    else:
+        condition = f"{column} IN ({sql})"
+    # Only quoted names and Django-compiled SQL are interpolated; values are params.
+    return RawSQL(condition, params, output_field=BooleanField())  # noqa: S611
+
+
+def goals_above(*, org_id: int, goal_ids: Iterable[int]) -> QuerySet[Goal]:
+    """The goals ``goal_ids`` and every goal they contribute to, at any distance (one query)."""
+    return Goal.objects.filter(org=org_id).filter(_pk_in(*_up_from(org_id, goal_ids)))
+
+
+def path_above(goal: Goal, found: dict[int, Goal]) -> list[Goal]:
+    """The goals above ``goal`` among ``found``, from the top down to its parent."""
     path: list[Goal] = []
     pk = goal.parent_id
-    while pk in found and len(path) <= len(found):
+    while pk in found and len(path) <= MAX_DEPTH:
         path.append(found[pk])
         pk = found[pk].parent_id
     path.reverse()
+    return path
+
+
+def alignment_path(
+    goal: Goal, *, actor: Actor | None = None, related: Iterable[str] = TREE_RELATED
+) -> list[Goal]:
+    """The goals ``goal`` contributes to, from the organisation objective down to its
+    parent (one query, walking up from the goal). With ``actor``, goals they may not see
+    are left out."""
+    if goal.parent_id is None:
+        return []
+    above = goals_above(org_id=goal.org_id, goal_ids=[goal.parent_id])
+    path = path_above(goal, {g.pk: g for g in above.select_related(*related)})
     if actor is not None:
         path = [g for g in path if actor.can_view(g)]
     return path
+
+
+# --- The team page ----------------------------------------------------------------
+
+# People a page of a team level, and goals shown a person (the rest via the tree).
+TEAM_PAGE_SIZE = 10
+GOALS_PER_PERSON = 10
+TEAM_FILTERS = {
+    "at_risk": "At risk or off track",
+    "stale": "Stale (no recent check-in)",
+    "no_checkin": "No check-in this week",
+}
+
+
+def week_start(now: datetime | None = None) -> datetime:
+    """Monday 00:00 of the current week, in the current time zone."""
+    today = timezone.localtime(now).date()
+    monday = today - timedelta(days=today.weekday())
+    return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
+
+
+def managed_member(*, manager: Membership, pk: int) -> Membership | None:
+    """The member ``pk`` if ``manager`` is above them in the reporting lines, else None:
+    one query, walking up the manager links from the member (as deep as the lines go,
+    not as wide as the manager's whole subtree)."""
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    # Only the quoted table name is interpolated; values are params.
+    above = RawSQL(  # noqa: S611
+        f"""
+        %s IN (
+            WITH RECURSIVE up(id, manager_id, depth) AS (
+                SELECT id, manager_id, 0 FROM {table} WHERE org_id = %s AND id = %s
+                UNION ALL
+                SELECT m.id, m.manager_id, up.depth + 1 FROM {table} m
+                JOIN up ON m.id = up.manager_id WHERE m.org_id = %s AND up.depth < {MAX_DEPTH:d}
+            )
+            SELECT manager_id FROM up WHERE manager_id IS NOT NULL
+        )
+        """,
+        (manager.pk, manager.org_id, pk, manager.org_id),
+        output_field=BooleanField(),
+    )
+    members = Membership.objects.filter(org=manager.org_id, pk=pk).select_related("user")
+    return members.filter(above).first()
+
+
+def team_goal_q(show: str, *, cycle: Cycle, org: Organization) -> Q:
+    """The active goals of ``cycle`` the team page lists under ``show`` (a TEAM_FILTERS key)."""
+    q = Q(cycle=cycle, status=GoalStatus.APPROVED)
+    if show == "at_risk":
+        q &= health_q("at_risk_or_off_track", cycle=cycle, cadence=org.checkin_cadence)
+    elif show == "stale":
+        q &= health_q("stale", cycle=cycle, cadence=org.checkin_cadence)
+    elif show == "no_checkin":
+        q &= Q(last_checkin_at__isnull=True) | Q(last_checkin_at__lt=week_start())
+    return q
+
+
+def team_people(*, org: Organization, under: Membership, goals: Q, show: str) -> QuerySet:
+    """The people who report directly to ``under``, by name, with ``report_count`` (how
+    many report directly to them). With a filter (``show``), only those with a goal
+    matching it or with reports of their own (whose teams may have some)."""
+    reports = (
+        Membership.objects.filter(org=org, manager=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("manager")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    people = (
+        Membership.objects.filter(org=org, manager=under, is_active=True)
+        .select_related("user", "unit")
+        .annotate(report_count=Coalesce(Subquery(reports, output_field=IntegerField()), 0))
+    )
+    if show:
+        matching = Goal.objects.filter(org=org, owner=OuterRef("pk")).filter(goals)
+        people = people.filter(Exists(matching) | Q(report_count__gt=0))
+    return people.order_by("user__full_name", "user__email", "pk")
+
+
+def team_goals(*, org: Organization, people: Iterable[int], goals: Q) -> list[Goal]:
+    """Up to GOALS_PER_PERSON goals (by title) of each of ``people`` matching ``goals``,
+    each with ``owner_total`` (how many matched in all): one query."""
+    by_owner = {"partition_by": [F("owner_id")]}
+    rank = Window(RowNumber(), order_by=[F("title").asc(), F("pk").asc()], **by_owner)
+    return list(
+        Goal.objects.filter(org=org, owner__in=list(people))
+        .filter(goals)
+        .select_related("unit")
+        .annotate(rank=rank, owner_total=Window(Count("pk"), **by_owner))
+        .filter(rank__lte=GOALS_PER_PERSON)
+        .order_by("owner_id", "title", "pk")
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from goals import views_approval, views_checkin, views_cycles, views_goal, views_tree
+from goals import (
+    views_approval,
+    views_checkin,
+    views_cycles,
+    views_goal,
+    views_team,
+    views_tree,
+)
 
 # Mounted under /o/<slug:org_slug>/
 urlpatterns = [
@@ -16,6 +23,12 @@ urlpatterns = [
     path("goals/key-results/<int:kr_pk>/edit/", views_goal.kr_edit, name="kr_edit"),
     # Check-ins (views_checkin)
     path("goals/mine/", views_checkin.my_goals, name="my_goals"),
+    path("goals/team/", views_team.team_goals_page, name="team_goals"),
+    path(
+        "goals/key-results/<int:kr_pk>/history/",
+        views_checkin.kr_history,
+        name="kr_history",
+    ),
     path("goals/key-results/<int:kr_pk>/check-in/", views_checkin.checkin, name="checkin"),
     path(
         "goals/milestones/<int:milestone_pk>/toggle/",

@@ -15,9 +15,20 @@ from functools import cached_property
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Window,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,12 +48,18 @@ from goals.models import (
     Level,
     Milestone,
 )
+from goals.selectors import goals_above, path_above
+from orgs.models import Membership
 
 VALUE_REQUIRED = "Enter the new value."
 VALUE_NOT_A_NUMBER = "Enter a number, such as 74 or 12.5."
 DONE_REQUIRED = "Choose done or not done."
 CONFIDENCE_REQUIRED = "Say how confident you are."
 ROW_TEMPLATE = "goals/_checkin.html#kr-row"
+# A sparkline shows this many check-ins, the latest (about a quarter of weekly ones);
+# the history page pages through all of them.
+SPARKLINE_POINTS = 13
+HISTORY_PAGE_SIZE = 50
 SAVED_TEMPLATE = "goals/_checkin.html#saved"
 
 
@@ -96,12 +113,18 @@ class CheckInForm(forms.Form):
 
 @dataclass
 class KeyResultRow:
-    """A key result with its check-ins (oldest first) and milestones."""
+    """A key result with its latest check-ins (oldest first; at most SPARKLINE_POINTS of
+    ``total``) and milestones."""
 
     kr: KeyResult
     checkins: list[CheckIn]
     milestones: list[Milestone]
     can_check_in: bool
+    total: int = 0
+
+    @property
+    def history_cut(self) -> bool:
+        return self.total > len(self.checkins)
 
     @property
     def percent(self) -> int:
@@ -148,6 +171,7 @@ class KeyResultRow:
             dom_id=f"history-{self.kr.pk}",
             title=f"Check-in history of {self.kr.title}",
             fmt=self.show,
+            total=self.total,
         )
 
 
@@ -185,93 +209,128 @@ def _cycle_choice(request: HttpRequest) -> tuple[list[Cycle], Cycle | None]:
     return cycles, chosen
 
 
+def recent_checkins(*, org_id: int, key_results: list[int]) -> list[CheckIn]:
+    """The latest SPARKLINE_POINTS check-ins of each key result, newest first: one query,
+    however long the histories are."""
+    checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
+    checkins = checkins.select_related("author__user")
+    if connection.vendor == "postgresql":
+        # For each key result its latest few from the (org, key result, time) index: a
+        # row number over each key result's check-ins read all of them (6,000 buffers
+        # for 2,000 check-ins on every check-in).
+        table = connection.ops.quote_name(CheckIn._meta.db_table)
+        latest = f"""
+            SELECT latest.id FROM unnest(%s::bigint[]) AS kr(id) CROSS JOIN LATERAL (
+                SELECT c.id FROM {table} c WHERE c.org_id = %s AND c.key_result_id = kr.id
+                ORDER BY c.created_at DESC, c.id DESC LIMIT {SPARKLINE_POINTS:d}
+            ) AS latest
+        """
+        column = f"{table}.{connection.ops.quote_name('id')}"
+        # Only quoted names and a constant are interpolated; values are params.
+        checkins = checkins.filter(
+            RawSQL(  # noqa: S611
+                f"{column} = ANY(ARRAY({latest}))",
+                (list(key_results), org_id),
+                output_field=BooleanField(),
+            )
+        )
+    else:
+        by_kr = {"partition_by": [F("key_result_id")]}
+        newest = Window(RowNumber(), order_by=[F("created_at").desc(), F("pk").desc()], **by_kr)
+        checkins = checkins.annotate(rank=newest).filter(rank__lte=SPARKLINE_POINTS)
+    return list(checkins.order_by("key_result_id", "-created_at", "-pk"))
+
+
 def _rows(
-    actor: Actor, goals: dict[int, Goal], *, key_result_pk: int | None = None
+    actor: Actor,
+    goals: dict[int, Goal],
+    *,
+    key_result_pk: int | None = None,
+    may_check_in: bool = False,
 ) -> dict[int, list[KeyResultRow]]:
-    """Key result rows by goal id (three queries whatever the number of goals)."""
+    """Key result rows by goal id (three queries whatever the number of goals).
+
+    ``may_check_in``: the caller knows the actor may check in on every goal (so the
+    actor's reporting subtree need not be read to find out)."""
     org_id = actor.member.org_id
     krs = KeyResult.objects.filter(org=org_id, goal__in=list(goals))
     if key_result_pk is not None:
         krs = krs.filter(pk=key_result_pk)
+    # How many check-ins each has, counted once a key result (from its index).
+    count = (
+        CheckIn.objects.filter(org=org_id, key_result=OuterRef("pk"))
+        .order_by()
+        .values("key_result")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     krs = list(
-        krs.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id)))
+        krs.annotate(checkin_total=Subquery(count, output_field=IntegerField())).prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id))
+        )
     )
     history: dict[int, list[CheckIn]] = {kr.pk: [] for kr in krs}
-    for checkin in CheckIn.objects.filter(org=org_id, key_result__in=list(history)).select_related(
-        "author__user"
-    ):
+    totals = {kr.pk: kr.checkin_total or 0 for kr in krs}
+    for checkin in recent_checkins(org_id=org_id, key_results=list(history)):
         history[checkin.key_result_id].append(checkin)
-    can = {pk: actor.can_check_in(goal) for pk, goal in goals.items()}
+    can = {pk: may_check_in or actor.can_check_in(goal) for pk, goal in goals.items()}
     rows: dict[int, list[KeyResultRow]] = {pk: [] for pk in goals}
     for kr in krs:
         kr.goal = goals[kr.goal_id]
-        rows[kr.goal_id].append(
-            KeyResultRow(kr, history[kr.pk], list(kr.milestones.all()), can[kr.goal_id])
-        )
+        checkins = history[kr.pk][::-1]  # oldest first
+        milestones = list(kr.milestones.all())
+        row = KeyResultRow(kr, checkins, milestones, can[kr.goal_id], totals[kr.pk])
+        rows[kr.goal_id].append(row)
     return rows
 
 
 def _my_goals_page(actor: Actor, org, cycle: Cycle) -> dict:
-    """The viewer's goals and their reports' active goals, grouped (constant queries).
+    """The viewer's own goals, grouped by what they serve (a fixed number of queries).
 
-    Every goal they serve is on the page with its progress (``progress-of-<pk>``), so
-    a check-in can update all of them.
+    Every goal they serve is on the page with its progress (``progress-of-<pk>``), so a
+    check-in can update all of them. Their reports' goals are on the team page: listing
+    everything below a manager made this page grow with the organisation.
     """
     me = actor.member
     goals = list(
-        Goal.objects.with_tree_fields()
-        .tree_filter(org=org.pk, cycle=cycle)
-        .filter(org=org.pk, cycle=cycle)
-        .filter(Q(owner=me) | Q(owner__in=actor.subtree or [0], status=GoalStatus.APPROVED))
+        Goal.objects.filter(org=org.pk, cycle=cycle, owner=me)
         .select_related("owner__user", "unit")
         .order_by("title", "pk")
     )
     by_id = {g.pk: g for g in goals}
-    # Every goal's ancestors come from its tree path; fetch the ones not listed already.
-    wanted = {pk for g in goals for pk in g.tree_path[:-1]} - by_id.keys()
-    everything = by_id | {g.pk: g for g in Goal.objects.filter(org=org.pk, pk__in=wanted)}
+    # The goals above them: one walk up the parent links, as deep as the cascade.
+    parents = {g.parent_id for g in goals if g.parent_id is not None}
+    above = goals_above(org_id=org.pk, goal_ids=parents) if parents else []
+    everything = {g.pk: g for g in above} | by_id
     for goal in everything.values():
         goal.cycle = cycle
         goal.health = health_for(goal, org)
     rows = _rows(actor, by_id)
-
-    def path(goal: Goal) -> list[Goal | None]:
-        return [
-            everything[pk] if actor.can_view(everything[pk]) else None for pk in goal.tree_path[:-1]
-        ]
-
-    cards = [GoalCard(g, rows[g.pk], path(g)) for g in goals]
     groups: dict[object, Group] = {}
-    by_owner: dict[int, Group] = {}
-    for card in cards:
-        goal = card.goal
-        if goal.owner_id != me.pk:
-            owner = goal.owner
-            by_owner.setdefault(owner.pk, Group(owner.display_name, owner.title)).cards.append(card)
-            card.trail = card.path
-            continue
-        top = card.path[0] if card.path else None
+    for goal in goals:
+        path = [g if actor.can_view(g) else None for g in path_above(goal, everything)]
+        card = GoalCard(goal, rows[goal.pk], path)
+        top = path[0] if path else None
         if top is not None:
             key, group = top.pk, Group(top.title, top.get_level_display(), top=top)
-        elif card.path:
+        elif path:
             key, group = "private", Group("A goal you cannot see", "Contributes to")
         elif goal.level == Level.ORGANISATION:
             key, group = "objectives", Group("Organisation objectives", "You own")
         else:
             key, group = "unaligned", Group("Not aligned yet", "Contributes to nothing")
         groups.setdefault(key, group).cards.append(card)
-        card.trail = card.path[1:]  # the group's heading shows the top
-    return {
-        "groups": sorted(groups.values(), key=lambda g: g.order),
-        "report_groups": sorted(by_owner.values(), key=lambda g: g.heading.lower()),
-    }
+        card.trail = path[1:]  # the group's heading shows the top
+    return {"groups": sorted(groups.values(), key=lambda g: g.order)}
 
 
 @require_GET
 def my_goals(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
     cycles, cycle = _cycle_choice(request)
-    context = {"cycles": cycles, "cycle": cycle, "is_manager": bool(actor.subtree)}
+    # Whether anyone reports to them, not who: a CEO's subtree is the whole organisation.
+    reports = Membership.objects.filter(org=request.org, manager=actor.member, is_active=True)
+    context = {"cycles": cycles, "cycle": cycle, "has_reports": reports.exists()}
     if cycle is not None:
         context |= _my_goals_page(actor, request.org, cycle)
     template = "goals/my_goals.html#goals-body" if request.htmx else "goals/my_goals.html"
@@ -300,22 +359,10 @@ def _refusal(actor: Actor, goal: Goal) -> str:
 
 
 def _chain(actor: Actor, goal: Goal, org) -> list[Goal]:
-    """The goal and all its ancestors the actor may see, fresh, with their health (one query)."""
-    table = connection.ops.quote_name(Goal._meta.db_table)
-    walk = RawSQL(  # noqa: S611 - the only interpolation is the model's own table name
-        f"""
-        WITH RECURSIVE chain(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND id = %s
-            UNION ALL
-            SELECT g.parent_id, chain.depth + 1 FROM {table} g JOIN chain ON g.id = chain.id
-            WHERE g.org_id = %s AND g.parent_id IS NOT NULL AND chain.depth < 1000
-        )
-        SELECT id FROM chain
-        """,
-        [goal.org_id, goal.pk, goal.org_id],
-    )
+    """The goal and all its ancestors the actor may see, fresh, with their health (one
+    query, walking up from the goal)."""
     chain = []
-    for ancestor in Goal.objects.filter(org=goal.org_id, pk__in=walk):
+    for ancestor in goals_above(org_id=goal.org_id, goal_ids=[goal.pk]):
         ancestor.cycle = goal.cycle
         if actor.can_view(ancestor):
             ancestor.health = health_for(ancestor, org)
@@ -324,8 +371,14 @@ def _chain(actor: Actor, goal: Goal, org) -> list[Goal]:
 
 
 def _back_to_my_goals(request: HttpRequest, kr: KeyResult) -> str:
-    url = reverse("my_goals", args=[request.org.slug])
-    return f"{url}?cycle={kr.goal.cycle_id}#kr-{kr.pk}"
+    """My goals for one's own key result; for a report's, their level of the team page."""
+    owner = kr.goal.owner
+    if owner.pk == request.membership.pk:
+        url = reverse("my_goals", args=[request.org.slug])
+        return f"{url}?cycle={kr.goal.cycle_id}#kr-{kr.pk}"
+    url = reverse("team_goals", args=[request.org.slug])
+    under = f"&under={owner.manager_id}" if owner.manager_id else ""
+    return f"{url}?cycle={kr.goal.cycle_id}{under}#kr-{kr.pk}"
 
 
 def _respond(
@@ -419,3 +472,19 @@ def milestone_toggle(request: HttpRequest, org_slug: str, milestone_pk: int) -> 
         messages.success(request, f"Milestone “{milestone.title}” {state}.")
         return redirect(_back_to_my_goals(request, kr))
     return _respond(request, actor, kr, saved="milestone")
+
+
+@require_GET
+def kr_history(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
+    """Every check-in of a key result, newest first, a page at a time."""
+    actor = request_actor(request)
+    kr = _get_key_result(actor, kr_pk)
+    checkins = CheckIn.objects.filter(org=kr.org_id, key_result=kr).select_related("author__user")
+    page = Paginator(checkins.order_by("-created_at", "-pk"), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    row = KeyResultRow(kr, [], [], False)
+    for checkin in page:
+        checkin.display_value = row.show(checkin.value)
+    context = {"kr": kr, "goal": kr.goal, "page": page}
+    return render(request, "goals/kr_history.html", context)

@@ -39,6 +39,7 @@ from goals.models import (
     Visibility,
 )
 from goals.rollup import explain, proposed_parents, proposed_progress
+from goals.selectors import alignment_path
 from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
@@ -577,14 +578,8 @@ def _key_result_rows(goal: Goal) -> list[KeyResult]:
 
 def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
     """From the top of the goal's cascade down to the goal, each with "may the actor open it"."""
-    if goal.parent_id is None:
-        return [(goal, True)]
-    chain = list(
-        Goal.objects.tree_filter(org=goal.org_id)
-        .select_related("owner__user")
-        .ancestors(goal, include_self=True)
-    )
-    return [(g, g.pk == goal.pk or actor.can_view(g)) for g in chain]
+    above = alignment_path(goal, related=("owner__user",))  # one query, walking up
+    return [(g, actor.can_view(g)) for g in above] + [(goal, True)]
 
 
 @dataclass

@@ -13,6 +13,8 @@ def tenant(request: HttpRequest) -> dict:
         section = "settings"
     elif url_name in {"my_goals", "checkin", "milestone_toggle"}:
         section = "my_goals"
+    elif url_name == "team_goals":
+        section = "team"
     elif url_name in {"approvals", "approvals_bulk", "goal_approve", "goal_request_changes"}:
         section = "approvals"
     elif url_name.startswith(("goal", "kr_", "smart", "alignment")):

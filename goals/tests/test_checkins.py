@@ -124,7 +124,7 @@ def test_it_shows_a_member_their_goals_with_key_results_and_the_objective_they_s
     assert reverse("goal_detail", args=[cast.org.slug, tree["bob"].pk]) in html
     # Carol's goal is hers; a member has no reports' section.
     assert "Cut build time" not in html
-    assert "My reports' goals" not in html
+    assert "Your reports' goals are on" not in html
 
 
 def test_it_defaults_to_the_active_cycle_and_shows_another_one_when_asked(cast, tree, login):
@@ -157,12 +157,16 @@ def test_a_manager_sees_their_reports_active_goals_and_may_check_in_on_them(
         owner=cast.member2,
         status=GoalStatus.DRAFT,
     )
-    html = login(cast.manager).get(url(cast, "my_goals")).content.decode()
-    assert "My reports' goals" in html
+    client = login(cast.manager)
+    html = client.get(url(cast, "team_goals")).content.decode()
     assert "Automate the release" in html and "Cut build time" in html
     assert "A draft idea" not in html
     carol_kr = kr_of(cast, tree["carol"])
     assert url(cast, "checkin", carol_kr.pk) in html
+    # My goals lists the manager's own goals only, and leads to the team page.
+    html = client.get(url(cast, "my_goals")).content.decode()
+    assert "Automate the release" not in html and "Cut build time" not in html
+    assert f'href="{url(cast, "team_goals")}?cycle={cycle.pk}"' in html
     # The manager's own unit goal is in their own section, with its progress bar.
     assert f'class="progress-slot progress-of-{tree["unit"].pk}"' in html
 
@@ -453,16 +457,17 @@ def test_only_visible_ancestors_come_back_out_of_band(cast, cycle, login):
 # --- Query counts ---------------------------------------------------------------------
 
 
-def build_goals(cast, cycle, objective, count: int) -> None:
-    """``count`` approved goals of Bob's under the objective; 3 key results, 5 check-ins each."""
-    actor = Actor(cast.manager)
+def build_goals(cast, cycle, objective, count: int, owner=None) -> None:
+    """``count`` approved goals of Bob's (or ``owner``'s) under the objective; 3 key results,
+    5 check-ins each."""
+    actor = Actor(cast.admin)
     with tenant_context(cast.org.pk):
         for i in range(count):
             g = services.goal_create(
                 actor=actor,
                 cycle=cycle,
                 title=f"Goal {i:02d}",
-                owner=cast.member,
+                owner=owner or cast.member,
                 parent=objective,
                 status=GoalStatus.APPROVED,
                 key_results=[
@@ -490,18 +495,20 @@ def build_goals(cast, cycle, objective, count: int) -> None:
 def test_my_goals_runs_a_fixed_number_of_queries(
     cast, cycle, objective, login, django_assert_num_queries, count, viewer
 ):
-    build_goals(cast, cycle, objective, count)
+    build_goals(cast, cycle, objective, count, owner=getattr(cast, viewer))
+    # Their reports' goals are not on the page, however many there are.
+    build_goals(cast, cycle, objective, count if viewer == "manager" else 0)
     client = login(getattr(cast, viewer))
-    # the cycles, the viewer's reports (recursive), their own and their reports' goals
-    # with tree paths, the ancestors not listed, the key results, their milestones,
-    # their check-ins with authors, the organisation switcher
+    # the cycles, the viewer's reports (recursive: is there a team page?), their own
+    # goals, the goals above them (one walk up), the key results, their milestones,
+    # their latest check-ins with authors, the organisation switcher
     with django_assert_num_queries(request_queries() + 8):
         response = client.get(url(cast, "my_goals"))
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('class="card goal-card"') == count
     assert html.count('<polyline class="sparkline-line"') == 3 * count
-    assert ("My reports' goals" in html) == (viewer == "manager")
+    assert ("Your reports' goals are on" in html) == (viewer == "manager")
 
 
 def test_a_check_in_runs_the_same_number_of_queries_at_every_depth(cast, cycle, objective, login):

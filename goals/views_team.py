@@ -1,0 +1,104 @@
+"""The team page: the active goals of a manager's reports, one level at a time.
+
+It opens on the viewer's direct reports, a page of people at a time, each with their
+active goals of the cycle (at most GOALS_PER_PERSON; the tree lists the rest). A person
+with reports of their own has a link to their team's level (``?under=<membership>``),
+which htmx loads in place; the link's ``href`` is the same URL, a page of its own
+without JavaScript. Filters: at risk or off track, stale, no check-in this week.
+
+The query count does not depend on the size of the team or of the organisation: the
+cycles, the person whose team it is (with ``under``; for a manager, only if they are
+above them, walking up the reporting lines), the people of the page and their count,
+their goals, the goals' key results, milestones and recent check-ins, the organisation
+switcher. It never reads the viewer's whole reporting subtree.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from goals.access import request_actor
+from goals.health import health_for
+from goals.selectors import (
+    GOALS_PER_PERSON,
+    TEAM_FILTERS,
+    TEAM_PAGE_SIZE,
+    managed_member,
+    team_goal_q,
+    team_goals,
+    team_people,
+)
+from goals.views_checkin import GoalCard, _cycle_choice, _rows
+from orgs.models import Membership
+
+
+def _whose_team(request: HttpRequest) -> Membership:
+    """The person whose direct reports are listed: ``?under=`` if the viewer may see their
+    team (an admin anyone's, a manager anyone below them), else the viewer; else 404."""
+    actor = request_actor(request)
+    wanted = request.GET.get("under", "")
+    if not wanted or wanted == str(actor.member.pk):
+        return actor.member
+    if not wanted.isdigit():
+        raise Http404("No such team")
+    if actor.is_admin:
+        found = Membership.objects.filter(org=request.org, pk=int(wanted)).select_related("user")
+        found = found.first()
+    else:
+        found = managed_member(manager=actor.member, pk=int(wanted))
+    if found is None:
+        raise Http404("No such team")
+    return found
+
+
+@require_GET
+def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
+    actor = request_actor(request)
+    org = request.org
+    cycles, cycle = _cycle_choice(request)
+    under = _whose_team(request)
+    show = request.GET.get("show", "")
+    show = show if show in TEAM_FILTERS else ""
+    kept = {"cycle": cycle.pk if cycle else "", "show": show}
+    context = {
+        "query": urlencode({k: v for k, v in kept.items() if v}),
+        "cycles": cycles,
+        "cycle": cycle,
+        "under": under,
+        "is_me": under.pk == actor.member.pk,
+        "show": show,
+        "show_label": TEAM_FILTERS.get(show, ""),
+        "filters": TEAM_FILTERS,
+        "goals_per_person": GOALS_PER_PERSON,
+    }
+    if cycle is not None:
+        goals_q = team_goal_q(show, cycle=cycle, org=org)
+        people = team_people(org=org, under=under, goals=goals_q, show=show)
+        page = Paginator(people, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+        goals = team_goals(org=org, people=[p.pk for p in page], goals=goals_q)
+        by_id = {g.pk: g for g in goals}
+        for goal in goals:
+            goal.cycle = cycle
+            goal.health = health_for(goal, org)
+        # Everyone listed reports to the viewer (or the viewer is an admin), and their
+        # goals are active: the viewer may check in on all of them.
+        rows = _rows(actor, by_id, may_check_in=True)
+        cards: dict[int, list[GoalCard]] = {p.pk: [] for p in page}
+        for goal in goals:
+            cards[goal.owner_id].append(GoalCard(goal, rows[goal.pk], []))
+        for person in page:
+            person.cards = cards[person.pk]
+            shown = person.cards
+            person.more = shown[0].goal.owner_total - len(shown) if shown else 0
+        context |= {"page": page}
+    template = "goals/team.html"
+    if request.htmx:
+        # A level loaded in place (a person's team, another page) or, from the filter
+        # form, the whole body.
+        template += "#team-body" if request.htmx.target == "team-body" else "#level"
+    return render(request, template, context)
