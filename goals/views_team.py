@@ -35,22 +35,25 @@ from goals.selectors import (
 )
 from goals.views_checkin import GoalCard, _cycle_choice, _rows
 from orgs.models import Membership
+from orgs.params import id_param
 
 
 def _whose_team(request: HttpRequest) -> Membership:
     """The person whose direct reports are listed: ``?under=`` if the viewer may see their
     team (an admin anyone's, a manager anyone below them), else the viewer; else 404."""
     actor = request_actor(request)
-    wanted = request.GET.get("under", "")
-    if not wanted or wanted == str(actor.member.pk):
+    if not request.GET.get("under"):
         return actor.member
-    if not wanted.isdigit():
+    wanted = id_param(request, "under")
+    if wanted == actor.member.pk:
+        return actor.member
+    if wanted is None:
         raise Http404("No such team")
     if actor.is_admin:
-        found = Membership.objects.filter(org=request.org, pk=int(wanted)).select_related("user")
+        found = Membership.objects.filter(org=request.org, pk=wanted).select_related("user")
         found = found.first()
     else:
-        found = managed_member(manager=actor.member, pk=int(wanted))
+        found = managed_member(manager=actor.member, pk=wanted)
     if found is None:
         raise Http404("No such team")
     return found
