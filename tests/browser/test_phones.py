@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from conftest import PASSWORD
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, Level
@@ -212,3 +213,77 @@ def test_a_table_on_a_phone_shows_every_value_with_its_label(transactional_db, c
     heading = row.get_by_role("rowheader").bounding_box()
     assert heading["y"] < row.locator('td[data-label="Kind"]').bounding_box()["y"]
     audit.check(page)
+
+
+# --- 2. The menu button ------------------------------------------------------------------
+
+
+def _menu(page: Page):
+    return page.locator("header .navmenu > summary")
+
+
+def test_on_a_phone_the_navigation_hides_behind_a_menu_button(transactional_db, cast, page, audit):
+    page.set_viewport_size(PHONE)
+    log_in(page, audit, cast.member)
+    nav = page.get_by_role("navigation", name="Main")
+    header = page.locator("header.topbar").bounding_box()
+    brand = page.locator("header .brand").bounding_box()
+    menu = _menu(page)
+    expect(menu).to_have_text("Menu")
+    # One row: the brand and the menu button side by side, the links out of sight.
+    assert header["height"] < 64
+    assert (
+        abs(menu.bounding_box()["y"] + menu.bounding_box()["height"] / 2 - header["height"] / 2) < 4
+    )
+    assert brand["y"] < header["height"] / 2 < brand["y"] + brand["height"]
+    expect(nav.get_by_role("link", name="My goals")).to_be_hidden()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+
+    menu.click()
+    for name in ("My goals", "Goals", "People", "Units", "Settings"):
+        expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert sideways(page) == []
+    audit.check(page)
+    page.keyboard.press("Escape")  # the summary has focus after the click
+    expect(nav.get_by_role("link", name="My goals")).to_be_hidden()
+
+    menu.focus()
+    page.keyboard.press("Enter")
+    nav.get_by_role("link", name="People").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    expect(nav.get_by_role("link", name="People")).to_be_hidden()
+    audit.check(page)
+
+
+def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
+    transactional_db, cast, page, audit
+):
+    log_in(page, audit, cast.member)
+    expect(_menu(page)).to_be_hidden()
+    nav = page.get_by_role("navigation", name="Main")
+    links = nav.get_by_role("link")
+    expect(links).to_have_text(["My goals", "Goals", "People", "Units", "Settings"])
+    tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
+    assert len(tops) == 1, "the navigation wraps"
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_the_menu_button_works_without_javascript(transactional_db, cast, browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Email").fill(cast.member.user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Acme")
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("link", name="Units")).to_be_hidden()
+        _menu(page).click()
+        nav.get_by_role("link", name="Units").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Units")
+    finally:
+        context.close()
