@@ -199,7 +199,7 @@ _SIDEWAYS_JS = """
   for (const el of document.body.querySelectorAll("*")) {
     if (el.scrollWidth <= el.clientWidth + 1) continue;
     const style = getComputedStyle(el);
-    if (style.display === "none" || visuallyHidden(el)) continue;
+    if (!el.checkVisibility() || visuallyHidden(el)) continue;
     const hides = style.overflowX === "hidden" || style.overflowX === "clip";
     if (hides && !clipsSomething(el)) continue;
     found.push(`${path(el)}: ${el.scrollWidth} > ${el.clientWidth} (${style.overflowX})`);
