@@ -17,7 +17,7 @@ from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, KeyResult, Level, Visibility
 from orgs.forms import PersonChoiceField, UnitChoiceField
 from orgs.models import Membership, Unit
-from orgs.selectors import unit_paths
+from orgs.selectors import unit_menu
 
 NOT_A_NUMBER = "Enter a number, such as 12 or 3.5."
 NOT_A_DATE = "Enter a date, such as 2027-03-31."
@@ -199,21 +199,18 @@ class GoalForm(forms.Form):
             units = Unit.objects.filter(org=org_id)
             if not actor.is_admin:
                 units = units.filter(pk__in=actor.led_units)
-            paths = unit_paths(org=actor.member.org)
+            menu = unit_menu(org=actor.member.org)
             unit = UnitChoiceField(
                 units,
-                paths=paths,
+                paths=dict(menu),
                 required=False,
                 label="Unit",
                 help_text="For unit goals: the unit this goal belongs to.",
                 empty_label="—",
                 error_messages={"invalid_choice": UNIT_NOT_ALLOWED},
             )
-            allowed = actor.led_units if not actor.is_admin else paths.keys()
-            unit.choices = [("", "—")] + sorted(
-                ((pk, path) for pk, path in paths.items() if pk in allowed),
-                key=lambda c: c[1].lower(),
-            )
+            allowed = actor.led_units if not actor.is_admin else dict(menu).keys()
+            unit.choices = [("", "—")] + [(pk, label) for pk, label in menu if pk in allowed]
             self.fields["unit"] = unit
 
     @staticmethod

@@ -67,7 +67,7 @@ def _unit_edit_error(page: Page, base: str, org: str) -> None:
     name = heading.split("“", 1)[-1].rstrip("”")
     parent = page.locator("select[name=parent]")
     label = next(
-        text for text in parent.locator("option").all_inner_texts() if text.split("/")[-1] == name
+        text for text in parent.locator("option").all_inner_texts() if text.strip("\u00a0") == name
     )
     parent.select_option(label=label)
     page.get_by_role("button", name="Save").click()
