@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Dates read "31 Dec 2026" everywhere: config/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

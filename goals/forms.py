@@ -145,6 +145,9 @@ class GoalForm(forms.Form):
         self.goal = goal
         org_id = actor.member.org_id
         if goal is None:
+            # A new goal gets key results or contributing goals; manual progress is for
+            # later, when it has neither.
+            del self.fields["manual_progress"]
             self._add_create_fields(cycles or [])
             parent_cycles = {c.pk for c in cycles or []}
         else:
@@ -173,11 +176,17 @@ class GoalForm(forms.Form):
         self.fields["cycle"].choices = [
             (c.pk, self.fields["cycle"].label_from_instance(c)) for c in cycles
         ]
+        levels = self.levels_for(actor)
+        only = levels[0].value if len(levels) == 1 else None
+        # A choice of one is no choice: the level rides along hidden.
         self.fields["level"] = forms.ChoiceField(
-            choices=[(level.value, level.label) for level in self.levels_for(actor)],
-            widget=forms.RadioSelect,
+            choices=[(level.value, level.label) for level in levels],
+            widget=forms.HiddenInput if only else forms.RadioSelect,
+            initial=only,
             error_messages={"invalid_choice": LEVEL_NOT_ALLOWED},
         )
+        if only:
+            self.initial["level"] = only
         people = Membership.objects.filter(org=org_id, is_active=True).select_related(
             "user", "unit"
         )
@@ -290,7 +299,7 @@ class GoalForm(forms.Form):
             "weight": data["weight"],
             "visibility": data["visibility"],
             "due_date": data["due_date"],
-            "manual_progress": data["manual_progress"],
+            "manual_progress": data.get("manual_progress"),
         }
 
 
