@@ -72,3 +72,11 @@ document.addEventListener("keydown", (event) => {
   menu.open = false;
   menu.querySelector("summary").focus();
 });
+
+// A page that comes back with form errors: take the keyboard and the screen reader
+// to the error summary first.
+const errorSummary = document.querySelector("main .form-errors");
+if (errorSummary) {
+  errorSummary.setAttribute("tabindex", "-1");
+  errorSummary.focus();
+}

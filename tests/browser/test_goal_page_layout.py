@@ -84,3 +84,34 @@ def test_older_activity_loads_in_place_and_takes_the_focus(transactional_db, cas
     expect(more).to_have_count(0)
     assert page.evaluate("window.cairnSamePage") is True, "the page reloaded"
     audit.check(page)
+
+
+# --- Errors take the focus ---------------------------------------------------------------
+
+
+def test_a_form_that_comes_back_with_errors_focuses_its_summary(
+    transactional_db, cast, page, audit
+):
+    log_in(page, audit, cast.admin)
+    page.goto(f"/o/acme/units/{cast.engineering.pk}/edit/")
+    audit.check(page)
+    page.get_by_label("Name").fill("")
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator("main .form-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Nothing was saved")
+    summary.get_by_role("link", name="Name").click()
+    expect(page.get_by_label("Name")).to_be_focused()
+    audit.check(page)
+
+
+def test_the_goal_form_focuses_its_summary_after_a_mistake(transactional_db, cast, page, audit):
+    _world(cast)
+    log_in(page, audit, cast.member)
+    page.goto("/o/acme/goals/new/")
+    audit.check(page)
+    page.get_by_role("button", name="Save draft").click()
+    summary = page.locator("main .form-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Nothing was saved")
+    audit.check(page)
