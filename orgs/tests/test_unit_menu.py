@@ -44,3 +44,10 @@ def test_the_forms_and_the_people_filter_use_the_indented_names(cast, login):
     people = client.get(reverse("people", args=[cast.org.slug])).content.decode()
     assert f'<option value="{cast.platform.pk}" >{MENU_INDENT * 2}Platform</option>' in people
     assert "Acme/Engineering" not in people
+
+
+def test_a_path_may_wrap_after_each_slash():
+    from django.template import Context, Template
+
+    html = Template("{% load paths %}{{ p|path_breaks }}").render(Context({"p": "Acme/R&D/<Lab>"}))
+    assert html == "Acme/<wbr>R&amp;D/<wbr>&lt;Lab&gt;"

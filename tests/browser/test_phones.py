@@ -195,6 +195,20 @@ def test_nothing_scrolls_sideways_on_a_phone(transactional_db, cast, new_page, r
         _import_preview(page, audit, CSV_ERRORS)
 
 
+@pytest.mark.parametrize("width", [768, 1280])
+def test_nothing_scrolls_sideways_on_a_tablet_or_a_desktop(transactional_db, cast, new_page, width):
+    """Tables stack by their box's width (a container query): wide enough boxes keep
+    their columns, and those must fit too."""
+    world = _world(cast)
+    page, audit = new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, audit, cast.admin)
+    for path in _paths(cast, world)["admin"]:
+        page.goto(path)
+        _expect_fits(page, audit)
+    _import_preview(page, audit, CSV_PLAN)
+
+
 def test_a_table_on_a_phone_shows_every_value_with_its_label(transactional_db, cast, page, audit):
     world = _world(cast)
     page.set_viewport_size(PHONE)
