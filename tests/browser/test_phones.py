@@ -96,6 +96,8 @@ def _world(cast) -> World:
             key_results=[_kr("Flaky integration tests fixed and kept green", 40)],
         )
         Goal.objects.filter(pk=unit_goal.pk).update(due_date=today + timedelta(days=10))
+        # Off track and stale: the widest progress line a goal card shows.
+        Goal.objects.filter(pk=goal.pk).update(updated_at=timezone.now() - timedelta(days=30))
         submitted = services.goal_create(
             actor=member,
             cycle=cycle,
