@@ -43,7 +43,8 @@ from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
 INLINE_KEY_RESULTS = 3
-ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show more" loads the next
+ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show older activity" loads the next
+ACTIVITY_MAX_OFFSET = 1_000_000  # far past any goal's history; keeps OFFSET a small number
 UNKNOWN_ACTION = "Choose submit, complete or cancel."
 PRIVATE_GOAL = "a private goal"
 CREATED = "Goal “{title}” saved as a draft. Submit it for approval when it is ready."
@@ -596,10 +597,12 @@ def _activity(
 
 
 def _activity_offset(request: HttpRequest) -> int:
+    """Where the page of activity starts (``?activity=N``); nonsense means the latest."""
     try:
-        return max(0, int(request.GET.get("activity", 0)))
+        offset = int(request.GET.get("activity", 0))
     except ValueError:
         return 0
+    return min(max(0, offset), ACTIVITY_MAX_OFFSET)
 
 
 @require_GET

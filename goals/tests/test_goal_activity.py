@@ -88,7 +88,15 @@ def test_a_page_of_activity_costs_the_same_queries_however_long_the_history(
     assert counts[0] == counts[1]
 
 
-def test_a_bad_activity_offset_shows_the_latest(cast, cycle, login):
+@pytest.mark.parametrize("offset", ["abc", "-5", "1e3"])
+def test_a_bad_activity_offset_shows_the_latest(cast, cycle, login, offset):
     goal = _goal_with_events(cast, cycle, 3)
-    response = login(cast.member).get(_url(cast, goal, "?activity=abc"))
+    response = login(cast.member).get(_url(cast, goal, f"?activity={offset}"))
     assert len(response.context["timeline"]) == 3
+
+
+def test_a_huge_activity_offset_shows_nothing_rather_than_failing(cast, cycle, login):
+    goal = _goal_with_events(cast, cycle, 3)
+    response = login(cast.member).get(_url(cast, goal, "?activity=" + "9" * 40))
+    assert response.status_code == 200
+    assert response.context["timeline"] == []
