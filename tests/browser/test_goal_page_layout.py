@@ -115,3 +115,18 @@ def test_the_goal_form_focuses_its_summary_after_a_mistake(transactional_db, cas
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Nothing was saved")
     audit.check(page)
+
+
+def test_the_goal_form_gives_the_title_the_full_width(transactional_db, cast, page, audit):
+    _world(cast)
+    log_in(page, audit, cast.member)
+    page.goto("/o/acme/goals/new/")
+    audit.check(page)
+    title = page.get_by_label("Title (required)").bounding_box()
+    description = page.get_by_label("Description").bounding_box()
+    weight = page.get_by_label("Weight (required)").bounding_box()
+    assert abs(title["width"] - description["width"]) <= 1
+    assert title["width"] > 1.8 * weight["width"]
+    # A member writes individual goals only: no one-option choice to make.
+    expect(page.get_by_role("group", name="Level")).to_have_count(0)
+    expect(page.get_by_label("Manual progress (%)")).to_have_count(0)
