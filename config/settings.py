@@ -197,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Internationalisation -----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Dates read "31 Dec 2026" everywhere: config/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -240,6 +242,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Without deep links an operation's path is text, not a link inside its toggle
+    # button (axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
 }
 
 # --- Security -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, KeyResult, Level, Visibility
 from orgs.forms import PersonChoiceField, UnitChoiceField
 from orgs.models import Membership, Unit
-from orgs.selectors import unit_paths
+from orgs.selectors import unit_menu
 
 NOT_A_NUMBER = "Enter a number, such as 12 or 3.5."
 NOT_A_DATE = "Enter a date, such as 2027-03-31."
@@ -145,6 +145,9 @@ class GoalForm(forms.Form):
         self.goal = goal
         org_id = actor.member.org_id
         if goal is None:
+            # A new goal gets key results or contributing goals; manual progress is for
+            # later, when it has neither.
+            del self.fields["manual_progress"]
             self._add_create_fields(cycles or [])
             parent_cycles = {c.pk for c in cycles or []}
         else:
@@ -173,11 +176,17 @@ class GoalForm(forms.Form):
         self.fields["cycle"].choices = [
             (c.pk, self.fields["cycle"].label_from_instance(c)) for c in cycles
         ]
+        levels = self.levels_for(actor)
+        only = levels[0].value if len(levels) == 1 else None
+        # A choice of one is no choice: the level rides along hidden.
         self.fields["level"] = forms.ChoiceField(
-            choices=[(level.value, level.label) for level in self.levels_for(actor)],
-            widget=forms.RadioSelect,
+            choices=[(level.value, level.label) for level in levels],
+            widget=forms.HiddenInput if only else forms.RadioSelect,
+            initial=only,
             error_messages={"invalid_choice": LEVEL_NOT_ALLOWED},
         )
+        if only:
+            self.initial["level"] = only
         people = Membership.objects.filter(org=org_id, is_active=True).select_related(
             "user", "unit"
         )
@@ -199,21 +208,18 @@ class GoalForm(forms.Form):
             units = Unit.objects.filter(org=org_id)
             if not actor.is_admin:
                 units = units.filter(pk__in=actor.led_units)
-            paths = unit_paths(org=actor.member.org)
+            menu = unit_menu(org=actor.member.org)
             unit = UnitChoiceField(
                 units,
-                paths=paths,
+                paths=dict(menu),
                 required=False,
                 label="Unit",
                 help_text="For unit goals: the unit this goal belongs to.",
                 empty_label="—",
                 error_messages={"invalid_choice": UNIT_NOT_ALLOWED},
             )
-            allowed = actor.led_units if not actor.is_admin else paths.keys()
-            unit.choices = [("", "—")] + sorted(
-                ((pk, path) for pk, path in paths.items() if pk in allowed),
-                key=lambda c: c[1].lower(),
-            )
+            allowed = actor.led_units if not actor.is_admin else dict(menu).keys()
+            unit.choices = [("", "—")] + [(pk, label) for pk, label in menu if pk in allowed]
             self.fields["unit"] = unit
 
     @staticmethod
@@ -293,7 +299,7 @@ class GoalForm(forms.Form):
             "weight": data["weight"],
             "visibility": data["visibility"],
             "due_date": data["due_date"],
-            "manual_progress": data["manual_progress"],
+            "manual_progress": data.get("manual_progress"),
         }
 
 

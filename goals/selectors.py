@@ -555,6 +555,16 @@ class UnitAlignment:
     def percent(self) -> int:
         return round(self.aligned * 100 / self.goals) if self.goals else 0
 
+    @property
+    def name(self) -> str:
+        """The unit's own name, the last step of its path."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def within(self) -> str:
+        """The units above it, such as "Acme / Engineering" ("" at the top)."""
+        return self.path.rpartition("/")[0].replace("/", " / ")
+
 
 @dataclass
 class AlignmentReport:

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from goals.access import Actor
 from goals.models import (
@@ -304,9 +305,11 @@ def _validate_goal(goal: Goal, *, parent: Goal | None) -> None:
             errors["parent"] = PARENT_LOOP
     if goal.due_date is not None:
         if not (cycle.start <= goal.due_date <= cycle.end):
-            errors["due_date"] = DUE_OUTSIDE_CYCLE.format(start=cycle.start, end=cycle.end)
+            errors["due_date"] = DUE_OUTSIDE_CYCLE.format(
+                start=date_format(cycle.start), end=date_format(cycle.end)
+            )
         elif parent is not None and "parent" not in errors and goal.due_date > parent.due_date:
-            errors["due_date"] = DUE_AFTER_PARENT.format(due=parent.due_date)
+            errors["due_date"] = DUE_AFTER_PARENT.format(due=date_format(parent.due_date))
     if errors:
         raise ValidationError(errors)
 

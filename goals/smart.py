@@ -6,6 +6,8 @@ import re
 from datetime import date
 from typing import NamedTuple
 
+from django.utils.formats import date_format
+
 from goals.models import Confidence, Level
 
 # Words that say a direction or an intention but not what changes.
@@ -55,8 +57,8 @@ class SmartCheck(NamedTuple):
 
 
 def day(value: date) -> str:
-    """16 Jan 2027."""
-    return f"{value.day} {value:%b %Y}"
+    """16 Jan 2027: the app's date format."""
+    return date_format(value)
 
 
 def _words(title: str) -> list[str]:

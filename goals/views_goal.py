@@ -44,7 +44,8 @@ from goals.smart import SmartCheck
 from orgs.models import Membership, Unit
 
 INLINE_KEY_RESULTS = 3
-TIMELINE_LIMIT = 200
+ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show older activity" loads the next
+ACTIVITY_MAX_OFFSET = 1_000_000  # far past any goal's history; keeps OFFSET a small number
 UNKNOWN_ACTION = "Choose submit, complete or cancel."
 PRIVATE_GOAL = "a private goal"
 CREATED = "Goal “{title}” saved as a draft. Submit it for approval when it is ready."
@@ -652,21 +653,49 @@ def _awaiting_reapproval(
     return AwaitingReapproval(goal.progress, proposed, changes, parents)
 
 
+def _activity(
+    actor: Actor, goal: Goal, offset: int, key_results: list[KeyResult]
+) -> dict[str, Any]:
+    """One page of the goal's activity, newest first, from ``offset``: one query for the
+    events (one more row tells whether there is a next page) and Names' few."""
+    events = list(
+        GoalEvent.objects.filter(org=goal.org_id, goal=goal).select_related("actor__user")[
+            offset : offset + ACTIVITY_PAGE + 1
+        ]
+    )
+    more = len(events) > ACTIVITY_PAGE
+    events = events[:ACTIVITY_PAGE]
+    names = Names(actor, events, key_results)
+    return {
+        "timeline": [timeline_entry(e, names) for e in events],
+        "activity_offset": offset,
+        "activity_next": offset + ACTIVITY_PAGE if more else None,
+    }
+
+
+def _activity_offset(request: HttpRequest) -> int:
+    """Where the page of activity starts (``?activity=N``); nonsense means the latest."""
+    try:
+        offset = int(request.GET.get("activity", 0))
+    except ValueError:
+        return 0
+    return min(max(0, offset), ACTIVITY_MAX_OFFSET)
+
+
 @require_GET
 def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
     actor = request_actor(request)
     goal = get_goal(actor, goal_pk)
+    offset = _activity_offset(request)
+    if request.htmx and "activity" in request.GET:
+        key_results = list(KeyResult.objects.filter(org=goal.org_id, goal=goal).only("title"))
+        context = {"goal": goal, **_activity(actor, goal, offset, key_results)}
+        return render(request, "goals/goal_detail.html#activity-page", context)
     health = health_for(goal, request.org)
     key_results = _key_result_rows(goal)
     children = list(actor.visible_goals().filter(parent=goal).select_related("owner__user", "unit"))
     explanation = why(goal, visible_ids={c.pk for c in children}, org_slug=org_slug)
     path = _alignment_path(actor, goal)
-    events = list(
-        GoalEvent.objects.filter(org=goal.org_id, goal=goal).select_related("actor__user")[
-            :TIMELINE_LIMIT
-        ]
-    )
-    names = Names(actor, events, key_results)
     parent_visible = goal.parent is not None and actor.can_view(goal.parent)
     can_edit = actor.can_edit(goal)
     status = goal.status
@@ -683,8 +712,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         "why_rounded": bool(explanation.rows) and explanation.value_text != f"{goal.percent}%",
         "path": path,
         "aligned": path[0][0].level == Level.ORGANISATION,
-        "timeline": [timeline_entry(e, names) for e in events],
-        "timeline_truncated": len(events) == TIMELINE_LIMIT,
+        **_activity(actor, goal, offset, key_results),
         "parent_visible": parent_visible,
         "smart": smart.smart_check(
             title=goal.title,

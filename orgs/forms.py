@@ -10,7 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 
 from orgs.models import TIMEZONE_CHOICES, CheckinCadence, Membership, Organization, Role, Unit
-from orgs.selectors import unit_paths, unit_subtree
+from orgs.selectors import unit_menu, unit_subtree
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -29,13 +29,10 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 def _unit_field(org: Organization, *, label: str, required: bool = False, empty: str = "—"):
-    paths = unit_paths(org=org)
+    menu = unit_menu(org=org)  # in tree order, each name indented by its depth
     qs = Unit.objects.filter(org=org)
-    field = UnitChoiceField(qs, paths=paths, required=required, label=label, empty_label=empty)
-    # Sort by path so the tree reads naturally in the menu.
-    field.choices = [("", empty)] + sorted(
-        ((pk, path) for pk, path in paths.items()), key=lambda c: c[1].lower()
-    )
+    field = UnitChoiceField(qs, paths=dict(menu), required=required, label=label, empty_label=empty)
+    field.choices = [("", empty), *menu]
     return field
 
 

@@ -108,6 +108,36 @@ def unit_paths(*, org: Organization) -> dict[int, str]:
     return paths
 
 
+# Three no-break spaces per level: a <select> shows leading spaces only when they
+# do not collapse.
+MENU_INDENT = "\u00a0" * 3
+
+
+def unit_menu(*, org: Organization) -> list[tuple[int, str]]:
+    """The units for a <select>, in tree order (siblings by name), each labelled with its
+    name indented by its depth; a name used twice says which unit it sits in. From one
+    query. Full paths ("Acme/Engineering/Pla…") get cut in a narrow menu; names do not."""
+    units = list(Unit.objects.filter(org=org).only("pk", "name", "parent_id"))
+    by_pk = {u.pk: u for u in units}
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in by_pk else None
+        children.setdefault(parent, []).append(unit)
+    names = [u.name.lower() for u in units]
+    menu: list[tuple[int, str]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for unit in sorted(children.get(parent, []), key=lambda u: (u.name.lower(), u.pk)):
+            label = unit.name
+            if names.count(unit.name.lower()) > 1 and unit.parent_id in by_pk:
+                label = f"{label} (in {by_pk[unit.parent_id].name})"
+            menu.append((unit.pk, MENU_INDENT * depth + label))
+            walk(unit.pk, depth + 1)
+
+    walk(None, 0)
+    return menu
+
+
 def people(
     *,
     org: Organization,

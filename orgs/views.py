@@ -215,10 +215,10 @@ def people(request: HttpRequest, org_slug: str) -> HttpResponse:
     role = role if role in Role.values else ""
     status = request.GET.get("status", "active")
     status = status if status in {"active", "inactive", "all"} else "active"
-    unit_paths = selectors.unit_paths(org=org)
+    unit_menu = selectors.unit_menu(org=org)
     unit = None
     unit_id = id_param(request, "unit")
-    if unit_id in unit_paths:
+    if unit_id in dict(unit_menu):
         unit = Unit(pk=unit_id, org=org)
     qs = selectors.people(org=org, search=search, unit=unit, role=role, status=status)
     page = Paginator(qs, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
@@ -230,8 +230,7 @@ def people(request: HttpRequest, org_slug: str) -> HttpResponse:
         "role": role,
         "status": status,
         "unit_id": unit.pk if unit else None,
-        "unit_choices": sorted(unit_paths.items(), key=lambda item: item[1].lower()),
-        "unit_paths": unit_paths,
+        "unit_choices": unit_menu,
         "roles": Role.choices,
         "query": query.urlencode(),
     }

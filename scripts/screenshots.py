@@ -67,7 +67,7 @@ def _unit_edit_error(page: Page, base: str, org: str) -> None:
     name = heading.split("“", 1)[-1].rstrip("”")
     parent = page.locator("select[name=parent]")
     label = next(
-        text for text in parent.locator("option").all_inner_texts() if text.split("/")[-1] == name
+        text for text in parent.locator("option").all_inner_texts() if text.strip("\u00a0") == name
     )
     parent.select_option(label=label)
     page.get_by_role("button", name="Save").click()
@@ -89,6 +89,26 @@ def _switcher_open(page: Page, base: str, org: str) -> None:
     summary = page.locator("details.switcher summary")
     if summary.count():
         summary.click()
+
+
+def _menu_open(page: Page, base: str, org: str) -> None:
+    """The menu button opened (on a phone; on a desktop the bar shows it all)."""
+    page.goto(f"{base}/o/{org}/")
+    summary = page.locator("details.navmenu > summary")
+    if summary.is_visible():
+        summary.click()
+
+
+def _goal(page: Page, base: str, org: str) -> None:
+    """The first goal on "My goals": progress, why N%, key results, activity."""
+    page.goto(f"{base}/o/{org}/goals/mine/")
+    page.goto(base + _first_href(page, "article.goal-card h4 a"))
+
+
+def _api_docs(page: Page, base: str, org: str) -> None:
+    """Swagger UI, once it has drawn the operations."""
+    page.goto(f"{base}/api/docs/")
+    page.locator(".opblock").first.wait_for()
 
 
 def _simple(path: str) -> Callable[[Page, str, str], None]:
@@ -114,6 +134,15 @@ PAGES: list[tuple[str, Callable[[Page, str, str], None]]] = [
     ("person-invite", _simple("people/invite/")),
     ("settings", _simple("settings/")),
     ("api-tokens", _simple("settings/tokens/")),
+    ("menu-open", _menu_open),
+    ("my-goals", _simple("goals/mine/")),
+    ("goal", _goal),
+    ("goal-new", _simple("goals/new/")),
+    ("goal-tree", _simple("goals/tree/")),
+    ("alignment", _simple("goals/alignment/")),
+    ("approvals", _simple("goals/approvals/")),
+    ("cycles", _simple("cycles/")),
+    ("api-docs", _api_docs),
 ]
 
 

@@ -151,7 +151,8 @@ def test_the_page_shows_the_four_sections(cast, example, login):
         "Share of aligned goals per unit",
     ):
         assert heading in body
-    assert "Acme/Engineering/Platform" in body and "60%" in body
+    assert '<span class="unit-name">Platform</span>' in body and "60%" in body
+    assert '<span class="unit-within">in Acme / Engineering</span>' in body
     assert reverse("goal_detail", args=[cast.org.slug, example.backlog.pk]) in body
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.formats import date_format
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
@@ -437,7 +438,9 @@ def elsewhere(cast, cycle):
 def _bad_goal_cases(cast, cycle, objective, elsewhere):
     """(fields, the field in error, its message); the message None means any."""
     after_cycle = (cycle.end + timedelta(days=1)).isoformat()
-    outside = services.DUE_OUTSIDE_CYCLE.format(start=cycle.start, end=cycle.end)
+    outside = services.DUE_OUTSIDE_CYCLE.format(
+        start=date_format(cycle.start), end=date_format(cycle.end)
+    )
     return [
         ({"due_date": after_cycle}, "due_date", outside),
         ({"due_date": (cycle.start - timedelta(days=1)).isoformat()}, "due_date", outside),

@@ -282,7 +282,8 @@ def test_it_reports_each_bad_row_and_writes_nothing(cast, login, rows, errors):
     assert plan.errors == [RowError(row, message) for row, message in errors]
     html = preview.content.decode()
     for row, message in errors:
-        assert f'<th scope="row" class="num">{row}</th><td class="error">{message}</td>' in html
+        cell = f'<td class="error" data-label="Problem">{message}</td>'
+        assert f'<th scope="row" class="num">{row}</th>{cell}' in html
     assert APPLY_BUTTON not in html
     assert 'name="csv_text"' not in html
     # The apply endpoint checks again and refuses.

@@ -54,3 +54,29 @@ document.addEventListener("htmx:afterSwap", () => {
   const box = document.getElementById("request-error");
   if (box) box.remove();
 });
+
+// The menu (a <details>): browsers without ::details-content keep it open on wide
+// screens, where its summary is hidden; Escape closes it on phones.
+const wide = window.matchMedia("(min-width: 40.0625rem)");
+function openMenuWhenWide() {
+  const menu = document.querySelector(".navmenu");
+  if (menu && wide.matches && !CSS.supports("selector(::details-content)")) menu.open = true;
+}
+openMenuWhenWide();
+wide.addEventListener("change", openMenuWhenWide);
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = event.target.closest && event.target.closest(".navmenu[open]");
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
+
+// A page that comes back with form errors: take the keyboard and the screen reader
+// to the error summary first.
+const errorSummary = document.querySelector("main .form-errors");
+if (errorSummary) {
+  errorSummary.setAttribute("tabindex", "-1");
+  errorSummary.focus();
+}

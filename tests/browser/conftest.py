@@ -159,3 +159,57 @@ def log_in(page: Page, audit: Audit, membership: Membership, password: str = PAS
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/o/[\w-]+/$"))
     audit.check(page)
+
+
+# Every element whose content is wider than its box, except visually hidden text
+# (clip: rect(0 0 0 0)) and boxes with overflow hidden that clip nothing visible.
+_SIDEWAYS_JS = """
+() => {
+  const found = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth) {
+    found.push(`the page: ${doc.scrollWidth} > ${doc.clientWidth}`);
+  }
+  const name = (el) => {
+    const classes = typeof el.className === "string" && el.className.trim()
+      ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+    return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes;
+  };
+  const path = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+      parts.unshift(name(e));
+    }
+    return parts.join(" > ");
+  };
+  const visuallyHidden = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      if (getComputedStyle(e).clip !== "auto") return true;
+    }
+    return false;
+  };
+  const clipsSomething = (el) => {
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return [...range.getClientRects()].some(
+      (r) => r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1)
+    );
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    const style = getComputedStyle(el);
+    if (!el.checkVisibility() || visuallyHidden(el)) continue;
+    const hides = style.overflowX === "hidden" || style.overflowX === "clip";
+    if (hides && !clipsSomething(el)) continue;
+    found.push(`${path(el)}: ${el.scrollWidth} > ${el.clientWidth} (${style.overflowX})`);
+  }
+  return found;
+}
+"""
+
+
+def sideways(page: Page) -> list[str]:
+    """What scrolls (or spills) sideways on the page as it is now: the page itself or
+    any element in it whose content is wider than its box."""
+    return page.evaluate(_SIDEWAYS_JS)

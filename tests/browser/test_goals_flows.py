@@ -162,7 +162,13 @@ def test_a_check_in_moves_the_goal_and_its_ancestors_without_a_reload(
     form.get_by_role("button", name="Save check-in").click()
 
     row = card.locator(f"#kr-{kr.pk}")
-    expect(row.get_by_role("status")).to_have_text("Saved. Progress is now 80%.")
+    expect(row.locator(".kr-saved")).to_have_text("Saved. Progress is now 80%.")
+    # Said through the page's one live region, there from the start.
+    expect(page.locator("#announcer")).to_have_text(
+        "Saved. Progress of Flaky tests fixed is now 80%."
+    )
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
+    expect(row.get_by_role("status")).to_have_count(0)
     expect(row).to_contain_text("Now 8; target 10, from 0")
     expect(row.locator(".kr-last")).to_contain_text("by you, confidence high")
     expect(row.locator(".kr-last")).to_contain_text("Quarantined the last two.")
