@@ -592,15 +592,21 @@ class ChangesRequest:
     when: Any
 
 
-def _changes_request(goal: Goal, events: list[GoalEvent]) -> ChangesRequest | None:
+def _changes_request(goal: Goal) -> ChangesRequest | None:
     if goal.status != GoalStatus.CHANGES_REQUESTED:
         return None
     asked = goal.last_changes_request
     if asked:
         when = datetime.fromisoformat(asked["at"]) if asked.get("at") else None
         return ChangesRequest(asked.get("comment", ""), asked.get("by", ""), when)
-    # Sent back before the request was kept on the goal: the latest event says it.
-    event = next((e for e in events if e.kind == "changes_requested"), None)
+    # Sent back before the request was kept on the goal: the latest such event says it
+    # (one more query, only for goals sent back before then).
+    event = (
+        GoalEvent.objects.filter(org=goal.org_id, goal=goal, kind="changes_requested")
+        .select_related("actor__user")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
     if event is None:
         return None
     by = event.actor.display_name if event.actor else ""
@@ -700,7 +706,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     can_edit = actor.can_edit(goal)
     status = goal.status
     context = {
-        "changes_request": _changes_request(goal, events),
+        "changes_request": _changes_request(goal),
         "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,
         "h": health,
