@@ -22,7 +22,8 @@ from rest_framework.settings import api_settings
 MAX_LIMIT = 1000
 # Any database's integer holds it; no organisation has two billion of anything.
 MAX_OFFSET = 2**31 - 1
-# Nothing the API accepts is nested more than three deep.
+# Nothing the API accepts nests more than three deep; 32 leaves room and stays far
+# below Python's recursion limit.
 MAX_JSON_DEPTH = 32
 TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} deep."
 TOO_LARGE = "The request body is larger than {limit} bytes."
