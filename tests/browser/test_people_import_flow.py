@@ -73,7 +73,9 @@ def test_a_person_changes_their_password(transactional_db, cast, page, audit):
     page.get_by_label(re.compile(r"^New password \(required\)")).fill("a-fresh-long-passphrase")
     page.get_by_label(re.compile(r"^New password confirmation")).fill("a-fresh-long-passphrase")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_text("Your old password was entered incorrectly.")).to_be_visible()
+    summary = page.locator("main .form-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Your old password was entered incorrectly.")
     audit.check(page)
 
     page.get_by_label(re.compile(r"^Old password")).fill(PASSWORD)
