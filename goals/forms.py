@@ -202,7 +202,11 @@ class GoalForm(forms.Form):
             error_messages={"invalid_choice": OWNER_NOT_ALLOWED},
         )
         if not actor.is_admin and not actor.subtree:
+            # A member writes goals for themselves only: no one-option menu, the owner
+            # rides along hidden (and anyone else is still refused).
             owner.help_text = ""
+            owner.widget = forms.HiddenInput()
+            self.initial["owner"] = actor.member.pk
         self.fields["owner"] = owner
         if actor.is_admin or actor.led_units:
             units = Unit.objects.filter(org=org_id)

@@ -70,3 +70,15 @@ def test_editing_a_goal_checks_its_manual_progress(cast, cycle, login, value, me
     response = client.post(reverse("goal_edit", args=[cast.org.slug, goal.pk]), data)
     assert response.status_code == 400
     assert response.context["form"].errors["manual_progress"] == [message]
+
+
+def test_a_member_is_not_offered_a_one_person_owner_menu(cast, cycle, login):
+    html = _new(cast, login, "member").content.decode()
+    assert f'<input type="hidden" name="owner" value="{cast.member.pk}"' in html
+    assert '<select name="owner"' not in html and ">Owner<" not in html
+
+
+def test_a_manager_may_choose_an_owner_from_their_team(cast, cycle, login):
+    html = _new(cast, login, "manager").content.decode()
+    assert '<select name="owner"' in html
+    assert cast.member.user.full_name in html
