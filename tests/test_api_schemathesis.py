@@ -27,7 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from orgs.services import api_token_create
+from orgs.services import api_token_create, invitation_create
 from orgs.tenancy import tenant_context
 from tests.test_isolation import goal_objects
 
@@ -52,6 +52,9 @@ def api_cast(transactional_db, cast) -> dict:
     goal = goal_objects(cast)
     with tenant_context(cast.org.pk):
         _, raw = api_token_create(membership=cast.admin, name="schemathesis")
+        invitation = invitation_create(
+            org=cast.org, invited_by=cast.admin, email="someone@acme.test"
+        )
         key_result = goal.key_results.get()
         milestone = key_result.milestones.get()
     path = {
@@ -62,6 +65,7 @@ def api_cast(transactional_db, cast) -> dict:
         "milestone_pk": milestone.pk,
         "unit_pk": cast.engineering.pk,
         "membership_pk": cast.member.pk,
+        "invitation_pk": invitation.pk,
     }
     return {"token": raw, "path": path}
 

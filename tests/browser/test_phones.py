@@ -119,7 +119,8 @@ def _world(cast) -> World:
 
 def _paths(cast, world: World) -> dict[str, list[str]]:
     o = "/o/acme"
-    kr = world.goal.key_results.get()
+    with tenant_context(cast.org.pk):  # row-level security on PostgreSQL
+        kr = world.goal.key_results.get()
     everyone = [
         f"{o}/",
         f"{o}/goals/mine/",
