@@ -135,10 +135,12 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/cycles/",
         f"{o}/profile/",
         f"{o}/settings/tokens/",
+        f"{o}/goals/key-results/{kr.pk}/history/",
     ]
     return {
         "admin": everyone
         + [
+            f"{o}/goals/team/",
             f"{o}/goals/approvals/",
             f"{o}/goals/{world.objective.pk}/edit/",
             f"{o}/goals/{world.objective.pk}/key-results/new/",
@@ -154,6 +156,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         ],
         "manager": everyone
         + [
+            f"{o}/goals/team/",
             f"{o}/goals/approvals/",
             f"{o}/goals/{world.submitted.pk}/",
             f"{o}/goals/{world.unit_goal.pk}/cascade/",
