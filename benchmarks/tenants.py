@@ -23,10 +23,10 @@ context; they don't depend on the CPU) and the median time. Both ways print the 
 each, grown ÷ alone, and exit non-zero when a request's median time grew more than 10%.
 Buffers are printed, not judged: a table a hundred times larger has indexes one level
 deeper, so each primary-key lookup reads a page more whatever the query. ``--against``
-takes the times of both databases in ``--rounds`` alternating rounds of ``--requests``
-requests a row, in one process (the other database on the same server, as the same
-role), so that a busy minute on a shared machine slows both alike; times taken in two
-runs minutes apart varied by more than 10% from run to run.
+takes the times of both databases in one process (the other database on the same
+server, as the same role), alternating: ``--rounds`` times, each request ``--requests``
+times to one database, then to the other, so that a busy second on a shared machine
+slows both alike. Times taken in two runs minutes apart varied by more than 10%.
 """
 
 from __future__ import annotations
@@ -209,8 +209,9 @@ def use_database(name: str) -> None:
 
 def interleaved(args: argparse.Namespace) -> tuple[dict, dict]:
     """Figures of the ``--against`` database (Acme alone) and of this one, their times
-    taken in ``--rounds`` alternating rounds, so that a busier minute of the machine
-    slows both alike."""
+    taken in ``--rounds`` rounds that send each request ``--requests`` times to one
+    database, then to the other, so that a busier second of the machine slows both
+    alike."""
     names = {"alone": args.against, "grown": connection.settings_dict["NAME"]}
     sends, figures, times = {}, {}, {}
     for side, name in names.items():
@@ -219,12 +220,13 @@ def interleaved(args: argparse.Namespace) -> tuple[dict, dict]:
         figures[side] = {label: measure(send, 1) for label, send in sends[side].items()}
         times[side] = {label: [] for label in sends[side]}
     for n in range(args.rounds):
-        for side in ("alone", "grown") if n % 2 == 0 else ("grown", "alone"):
-            use_database(names[side])
-            for label, send in sends[side].items():
+        for label in sends["alone"]:
+            for side in ("alone", "grown") if n % 2 == 0 else ("grown", "alone"):
+                use_database(names[side])
+                connection.ensure_connection()  # not inside the first timed request
                 for _ in range(args.requests):
                     started = time.perf_counter()
-                    send()
+                    sends[side][label]()
                     times[side][label].append((time.perf_counter() - started) * 1000)
     for side in names:
         for label, r in figures[side].items():
@@ -266,7 +268,7 @@ def main() -> None:
     parser.add_argument("--save", help="write the figures to this JSON file")
     parser.add_argument("--compare", help="compare with the figures in this JSON file")
     parser.add_argument("--against", help="the database with Acme alone: measure both, alternating")
-    parser.add_argument("--rounds", type=int, default=6, help="with --against: rounds a database")
+    parser.add_argument("--rounds", type=int, default=30, help="with --against: rounds")
     args = parser.parse_args()
 
     if args.orgs:
