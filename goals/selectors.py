@@ -288,9 +288,13 @@ def tree_matches(
     visible = actor.visible_goals().filter(cycle=cycle)
     condition = filter_q(filters, cycle=cycle, org=org)
     first = visible.filter(condition).order_by("title", "pk").values("pk")[: MATCH_LIMIT + 1]
+    # The ancestors by walking up the parent links (a primary-key lookup a level), where
+    # a walk joined to "every visible goal of the cycle" read the cycle once a level.
+    # The walk passes hidden goals; ``visible`` leaves them out of the rows, and the
+    # visible goals above one do not lead to a match, so ``assemble`` drops them.
     rows = list(
         _tree_rows(visible, sees_all=actor.is_admin)
-        .filter(pk__in=_walk(first, visible, up=True))
+        .filter(_pk_in(*_up_from(org.pk, first)))
         .annotate(is_match=ExpressionWrapper(condition, output_field=BooleanField()))
     )
     # The first matches by title are all among the rows; later ones only as ancestors.
@@ -383,25 +387,30 @@ def assemble(
 MAX_DEPTH = 100
 
 
-def _up_from(org_id: int, start_ids: Iterable[int]) -> tuple[str, tuple]:
-    """SQL for the ids of the ``start_ids`` goals and every goal above them, and its params.
+def _up_from(org_id: int, start: Iterable[int] | QuerySet) -> tuple[str, tuple]:
+    """SQL for the ids of the ``start`` goals and every goal above them, and its params.
 
-    It walks up the parent links, one primary-key lookup a level, so its cost follows
-    the depth of the cascade, not the number of goals in the organisation or cycle.
+    ``start`` is ids, or a queryset of goals (or a sliced ``values("pk")`` one) to run
+    inside the same query. It walks up the parent links, one primary-key lookup a
+    level, so its cost follows the depth of the cascade, not the number of goals in the
+    organisation or cycle.
     """
     table = connection.ops.quote_name(Goal._meta.db_table)
-    ids = sorted(set(start_ids)) or [0]
-    placeholders = ", ".join(["%s"] * len(ids))
+    if isinstance(start, QuerySet):
+        start_sql, start_params = _sql(start)
+    else:
+        ids = sorted(set(start)) or [0]
+        start_sql, start_params = ", ".join(["%s"] * len(ids)), tuple(ids)
     sql = f"""
         WITH RECURSIVE up(id, parent_id, depth) AS (
-            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({placeholders})
+            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({start_sql})
             UNION ALL
             SELECT g.id, g.parent_id, up.depth + 1 FROM {table} g JOIN up ON g.id = up.parent_id
             WHERE g.org_id = %s AND up.depth < {MAX_DEPTH:d}
         )
         SELECT id FROM up
     """
-    return sql, (org_id, *ids, org_id)
+    return sql, (org_id, *start_params, org_id)
 
 
 def _pk_in(sql: str, params: tuple) -> RawSQL:

@@ -186,3 +186,50 @@ def test_a_members_pages_read_as_many_goals_at_2000_goals_as_at_200(
         read.append(read_by(client, url, skip_counts=page == "api_goals"))
     # The same rows, give or take one the planner chose to look at on the way.
     assert read[1] - read[0] <= 2, read
+
+
+def planned_goal_rows(node: dict) -> float:
+    """Rows of goals_goal the planner expected a plan node and its children to return."""
+    rows = node["Plan Rows"] if node.get("Relation Name") == "goals_goal" else 0.0
+    return rows + sum(planned_goal_rows(child) for child in node.get("Plans", []))
+
+
+def test_the_api_list_expects_its_page_of_goals_with_other_organisations_in_the_database(
+    cast, cycle, chain, login
+):
+    # Nine goals in ten are another organisation's, as when many share the database.
+    grow(cast, cycle, chain, 100)
+    with tenant_context(cast.other_org.pk):
+        other = Cycle.objects.create(
+            org=cast.other_org, name="Q", start=cycle.start, end=cycle.end,
+            status=Cycle.Status.ACTIVE,
+        )  # fmt: skip
+        Goal.objects.bulk_create(
+            Goal(
+                org=cast.other_org,
+                cycle=other,
+                owner=cast.other_member,
+                title=f"Other {n}",
+                status=GoalStatus.APPROVED,
+                due_date=other.end,
+            )  # fmt: skip
+            for n in range(2000)
+        )
+    analyze()
+    client = login(cast.member)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("api_goals", args=[cast.org.slug]) + "?limit=50")
+    assert len(response.json()["results"]) == 50
+    # The page's goals by id (org_id = … and id IN (…)): without the statistics on
+    # (id, org_id) the planner multiplied the two and expected 50 × 5% = 2 or 3 goals.
+    rows_sql = [q["sql"] for q in captured.captured_queries if '"goals_goal"."id" IN (' in q["sql"]]
+    assert len(rows_sql) == 1, rows_sql
+    with transaction.atomic(), connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if "set_config" in query["sql"][:40]:
+                cursor.execute(query["sql"])
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {rows_sql[0]}")
+        plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        transaction.set_rollback(True)
+    assert planned_goal_rows(plan[0]["Plan"]) >= 25

@@ -386,6 +386,23 @@ def test_search_never_reveals_private_goals(cast, cascade, login):
     assert b"No goal you can see matches these filters." in response.content
 
 
+def test_a_match_under_a_hidden_goal_stands_at_the_top_without_the_goals_above(
+    cast, cascade, login
+):
+    with tenant_context(cast.org.pk):
+        services.goal_create(
+            actor=Actor(cast.manager),
+            cycle=cascade.objective.cycle,
+            owner=cast.member2,
+            parent=cascade.hiring,
+            title="Post the job ad",
+        )
+    response = login(cast.member).get(tree_url(cast), {"q": "job ad"})
+    assert matches(response) == ["Post the job ad"]
+    assert roots(html(response)) == ["Post the job ad"]
+    assert "Ship the platform API" not in response.content.decode()
+
+
 def test_the_unit_filter_takes_sub_units_and_owners_in_them(cast, cascade, login):
     response = login(cast.admin).get(tree_url(cast), {"unit": cast.engineering.pk})
     # The unit goal of Engineering, and the goals of people in Platform (below it).
