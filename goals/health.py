@@ -4,7 +4,9 @@ Expected progress is the share of the cycle elapsed. A goal is on track when its
 progress is at most 10 points behind that and its latest confidence is not low;
 at risk when at most 25 points behind (or on pace with low confidence); off track
 otherwise. It is stale when nobody checked in within the organisation's cadence
-(counted from approval when there was never a check-in).
+(counted from the goal's last change, its updated_at, when there was never a
+check-in: approving is such a change, and so is any later edit; the tree's
+"stale" filter in goals.selectors counts the same way).
 """
 
 from __future__ import annotations
