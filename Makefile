@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser migrate seed lint format clean
+.PHONY: run test install browser migrate seed lint format clean mutation
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the rules (scripts/mutation.py): minutes, so not part of CI.
+mutation: install
+	$(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
