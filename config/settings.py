@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Last: wraps the view and template rendering in one transaction with the
     # organisation set for row-level security.
-    "orgs.middleware.TenantMiddleware",
+    "core.middleware.TenantMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -229,10 +229,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Bounded: limit, offset, JSON depth and body size beyond the bounds are 400s (413).
-    "DEFAULT_PAGINATION_CLASS": "orgs.api_limits.BoundedLimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_limits.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # Services' Django exceptions as 400/403/413 answers, for every API view.
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "orgs.api_limits.BoundedJSONParser",
+        "core.api_limits.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

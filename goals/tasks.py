@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.models import Goal, GoalEvent, GoalStatus, Level
 from orgs.models import Membership, Organization, Unit
-from orgs.tenancy import tenant_context
 
 SUBJECTS = {
     "cascaded": "A goal was cascaded to you: {title}",

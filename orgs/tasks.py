@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from orgs.models import Invitation, Organization
-from orgs.tenancy import tenant_context
 
 
 @shared_task(

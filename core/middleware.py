@@ -17,8 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from core.tenancy import set_current_org, set_current_user, user_context
 from orgs.models import ApiToken, Membership, Organization
-from orgs.tenancy import set_current_org, set_current_user, user_context
 
 API_PREFIX = "/api/"
 
