@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # An organisation's API token as the request's user (opens the transaction).
+    "core.authentication.ApiTokenMiddleware",
     # Last: wraps the view and template rendering in one transaction with the
     # organisation set for row-level security.
     "core.middleware.TenantMiddleware",
@@ -223,7 +225,7 @@ STORAGES = {
 # --- REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orgs.api_auth.OrgTokenAuthentication",
+        "core.authentication.OrgTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

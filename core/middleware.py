@@ -4,23 +4,24 @@ For every URL with an ``org_slug`` the whole response, template rendering
 included, runs in one transaction with the organisation set for PostgreSQL
 row-level security. No membership (or an unknown slug) is a 404: the same
 answer whether the organisation exists or not.
+
+Who the caller is comes before: the session (AuthenticationMiddleware) or, on
+the API, an organisation's token (core.authentication.ApiTokenMiddleware, which
+has then opened the transaction this one joins).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 
+from core.authentication import API_PREFIX, api_not_found, rollback_on_server_error, unauthorized
 from core.tenancy import set_current_org, set_current_user, user_context
-from orgs.models import ApiToken, Membership, Organization
-
-API_PREFIX = "/api/"
+from orgs.models import Membership, Organization
 
 
 def tenant_public(view):
@@ -29,24 +30,10 @@ def tenant_public(view):
     return view
 
 
-def _bearer_token(request: HttpRequest) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() in {"bearer", "token"} and value.strip():
-        return value.strip()
-    return None
-
-
-def _unauthorized() -> JsonResponse:
-    response = JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    return response
-
-
 def _not_found(is_api: bool) -> HttpResponse:
     """The one answer for an organisation that is missing or not the caller's."""
     if is_api:
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return api_not_found()
     raise Http404("No such organisation")
 
 
@@ -57,7 +44,6 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.org = None
         request.membership = None
-        request.api_token = None
         try:
             match = resolve(request.path_info)
         except Resolver404:
@@ -71,25 +57,16 @@ class TenantMiddleware:
 
         is_api = request.path_info.startswith(API_PREFIX)
         public = getattr(match.func, "tenant_public", False)
-        with transaction.atomic():
-            org = Organization.objects.filter(slug=slug).first()
-            raw_token = _bearer_token(request) if is_api else None
-            if raw_token is not None:
-                if org is None:
-                    return _not_found(is_api)
-                token = self._token(org, raw_token)
-                if token is None:
-                    # A token of another organisation (or none at all) learns nothing
-                    # about this one: the same 404 as any foreign organisation.
-                    if not self._issued_here(org, raw_token):
-                        return _not_found(is_api)
-                    return _unauthorized()
-                request.user = token.membership.user
-                request.api_token = token
-                request._dont_enforce_csrf_checks = True
+        # A token's request is already in the transaction its lookup opened: join it.
+        by_token = getattr(request, "api_token", None) is not None
+        with transaction.atomic(savepoint=not by_token):
+            if by_token:
+                org = request.tenant_org
+            else:
+                org = Organization.objects.filter(slug=slug).first()
             if not request.user.is_authenticated and not public:
                 if is_api:
-                    return _unauthorized()
+                    return unauthorized()
                 return redirect_to_login(request.get_full_path())
             if org is None:
                 return _not_found(is_api)
@@ -107,32 +84,4 @@ class TenantMiddleware:
             return self._respond(request)
 
     def _respond(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if response.status_code >= 500:
-            transaction.set_rollback(True)
-        return response
-
-    @staticmethod
-    def _issued_here(org: Organization, raw: str) -> bool:
-        """Whether this organisation ever issued the token (revoked or not)."""
-        return ApiToken.objects.filter(org=org, token_hash=ApiToken.hash(raw)).exists()
-
-    @staticmethod
-    def _token(org: Organization, raw: str) -> ApiToken | None:
-        set_current_org(org.pk)
-        token = (
-            ApiToken.objects.select_related("membership__user")
-            .filter(
-                org=org,
-                token_hash=ApiToken.hash(raw),
-                revoked_at__isnull=True,
-                membership__is_active=True,
-                membership__user__is_active=True,
-            )
-            .first()
-        )
-        if token is not None:
-            now = timezone.now()
-            if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-                ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token
+        return rollback_on_server_error(self.get_response(request))
