@@ -19,12 +19,12 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core import hierarchy
+from core.tenancy import tenant_context
 from goals.access import subtree_ids
 from goals.models import Cycle, Goal
 from goals.selectors import goals_above
 from orgs.models import Membership, Organization, Unit
 from orgs.selectors import manager_chain_ids, unit_subtree
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory, OrganizationFactory, UnitFactory
 
 DEPTH = 7

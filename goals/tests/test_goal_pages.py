@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 
+from core.tenancy import tenant_context
 from goals import services, smart
 from goals.access import Actor
 from goals.forms import (
@@ -26,7 +27,6 @@ from goals.forms import (
 )
 from goals.models import Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level
 from goals.views.goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
-from orgs.tenancy import tenant_context
 
 
 def url(cast, name: str, *args) -> str:

@@ -19,11 +19,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent, GoalStatus, Level
 from orgs.models import Membership, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory
 
 MATRIX = """

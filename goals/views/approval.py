@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.params import to_id
 from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.models import COUNTED_STATUSES, Goal, GoalStatus, KeyResult, Level
 from goals.rollup import proposed_value
 from orgs.models import Membership, Unit
-from orgs.params import to_id
 
 BULK_NOTHING_CHOSEN = "Tick at least one goal to approve."
 BULK_REFUSED = (

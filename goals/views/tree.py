@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from core import hierarchy
+from core.params import id_param, id_params, text_param
 from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
 from orgs.models import Membership, Organization
-from orgs.params import id_param, id_params, text_param
 from orgs.selectors import unit_paths
 
 # Enough for any tree a person opens by hand; keeps URLs and queries bounded.
