@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.forms import apply_service_errors
 from goals import services
 from goals.access import request_actor
-from goals.forms import CycleForm, apply_service_errors
+from goals.forms import CycleForm
 from goals.models import Cycle
 
 ADMINS_ONLY = "Only admins of this organisation can create or change cycles."

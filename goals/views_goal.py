@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,13 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.formatting import day, number, percent
+from core.forms import apply_service_errors
 from goals import services, smart
 from goals.access import Actor, get_goal, request_actor
 from goals.forms import (
     LEVEL_SHORT,
     GoalForm,
     KeyResultForm,
-    apply_service_errors,
     default_cycle,
     open_cycles,
 )
@@ -323,26 +324,6 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
 # --- The goal page -------------------------------------------------------------------
 
 
-def number(value: Any) -> str:
-    """A stored number as people write it: 200, 12.5, -3."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, float):
-        value = round(value, 4)
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    d = d.quantize(Decimal(1)) if d == d.to_integral() else d.normalize()
-    return f"{d:,f}"
-
-
-def percent(share: float) -> str:
-    """0.5 -> "50%", 1/3 -> "33.3%"."""
-    value = share * 100
-    return f"{round(value)}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
-
-
 @dataclass
 class WhyRow:
     kind: str
@@ -519,7 +500,7 @@ class Names:
             return number(value)
         if key == "due_date":
             due = _as_date(value)
-            return smart.day(due) if due else str(value)
+            return day(due) if due else str(value)
         return str(value)
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core.htmx import page_or_partial
 from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
@@ -43,11 +44,6 @@ def _cycle(request: HttpRequest, org: Organization) -> tuple[list[Cycle], Cycle 
     if chosen is None:
         raise Http404("No such cycle")
     return cycles, chosen
-
-
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    htmx = request.htmx
-    return f"{template}#{partial}" if htmx and not htmx.history_restore_request else template
 
 
 @dataclass(frozen=True)
@@ -193,7 +189,7 @@ def goal_tree(request: HttpRequest, org_slug: str) -> HttpResponse:
         context["shown"] = _decorate(forest, state)
         context["roots"] = forest.roots
         context["matches"] = sum(1 for g in rows if getattr(g, "is_match", False))
-    template = _partial(request, "goals/tree.html", "tree-region")
+    template = page_or_partial(request, "goals/tree.html", "tree-region")
     # The count goes into the live region outside the swapped tree, so it is announced.
     context["oob_summary"] = template.endswith("#tree-region")
     return render(request, template, context)

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.forms import apply_service_errors
+from core.htmx import page_or_partial
 from orgs import selectors, services
 from orgs.forms import (
     AcceptInvitationForm,
@@ -47,22 +49,9 @@ def admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form itself)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _posted(request: HttpRequest):
     """The POST data for a bound form (even when empty), or None for an unbound one."""
     return request.POST if request.method == "POST" else None
-
-
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    return f"{template}#{partial}" if request.htmx else template
 
 
 # --- Home and switching -----------------------------------------------------
@@ -104,7 +93,7 @@ def units(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 unit = services.unit_create(org=request.org, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"Unit “{unit.name}” created.")
                 return redirect("units", org_slug=org_slug)
@@ -132,7 +121,7 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
                 unit=unit, name=form.cleaned_data["name"], parent=unit.parent, lead=unit.lead
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if request.htmx:
                 row = selectors.get_unit_row(org=request.org, pk=unit_pk)
@@ -140,7 +129,7 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
             messages.success(request, "Unit renamed.")
             return redirect("units", org_slug=org_slug)
     status = 400 if form.errors else 200
-    template = _partial(request, "orgs/unit_rename.html", "rename-form")
+    template = page_or_partial(request, "orgs/unit_rename.html", "rename-form")
     return render(request, template, {"unit": unit, "form": form}, status=status)
 
 
@@ -154,7 +143,7 @@ def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse
         try:
             services.unit_update(unit=unit, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” saved.")
             if request.htmx:
@@ -189,7 +178,7 @@ def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
                 actor=request.membership,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” deleted.")
             return redirect("units", org_slug=org_slug)
@@ -234,7 +223,7 @@ def people(request: HttpRequest, org_slug: str) -> HttpResponse:
         "roles": Role.choices,
         "query": query.urlencode(),
     }
-    template = _partial(request, "orgs/people.html", "results")
+    template = page_or_partial(request, "orgs/people.html", "results")
     return render(request, template, context)
 
 
@@ -258,7 +247,7 @@ def person_edit(request: HttpRequest, org_slug: str, membership_pk: int) -> Http
         try:
             services.membership_update(membership=person, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"{person.display_name} saved.")
             return redirect("people", org_slug=org_slug)
@@ -291,7 +280,7 @@ def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
                 org=request.org, invited_by=request.membership, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("person_invite", org_slug=org_slug)
@@ -353,7 +342,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
             if form is None:
                 messages.error(request, " ".join(error.messages))
                 return redirect(request.path)
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if user is None:
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.formatting import number
 from goals import services
 from goals.access import Actor
-from goals.charts import number, sparkline, with_unit
+from goals.charts import sparkline, with_unit
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level, Milestone
 from goals.views_checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
 from orgs.tenancy import tenant_context
