@@ -14,21 +14,21 @@ class GoalsConfig(AppConfig):
             nav.NavEntry(
                 "my_goals",
                 "My goals",
-                "my_goals",
+                "goals:my_goals",
                 order=10,
                 url_names=frozenset({"my_goals", "checkin", "milestone_toggle"}),
             ),
             nav.NavEntry(
                 "goals",
                 "Goals",
-                "goal_tree",
+                "goals:goal_tree",
                 order=20,
                 url_prefixes=("goal", "kr_", "smart", "alignment"),
             ),
             nav.NavEntry(
                 "team",
                 "Team",
-                "team_goals",
+                "goals:team_goals",
                 order=30,
                 visible=may_see_team,
                 url_names=frozenset({"team_goals"}),
@@ -36,7 +36,7 @@ class GoalsConfig(AppConfig):
             nav.NavEntry(
                 "approvals",
                 "Approvals",
-                "approvals",
+                "goals:approvals",
                 order=40,
                 visible=may_approve,
                 url_names=frozenset(

@@ -12,6 +12,8 @@ from goals import (
 )
 
 # Mounted under /o/<slug:org_slug>/
+app_name = "goals"
+
 urlpatterns = [
     # Goal pages (views_goal)
     path("goals/new/", views_goal.goal_create, name="goal_create"),

@@ -318,7 +318,7 @@ def _back(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("approvals", args=[request.org.slug])
+    return reverse("goals:approvals", args=[request.org.slug])
 
 
 def _outcome(request: HttpRequest, actor: Actor, goal: Goal, text: str) -> HttpResponse:
@@ -418,7 +418,7 @@ def approvals_bulk(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, APPROVALS, context, status=400)
     titles = ", ".join(f"“{g.title}” ({g.owner.display_name})" for g in goals)
     messages.success(request, f"Approved {_plural(len(goals), 'goal')}: {titles}.")
-    return redirect("approvals", org_slug=org_slug)
+    return redirect("goals:approvals", org_slug=org_slug)
 
 
 # --- Cascade ------------------------------------------------------------------------------
@@ -510,7 +510,7 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
                     errors = error.messages
             else:
                 messages.success(request, _cascade_summary(created))
-                return redirect("goal_detail", org_slug=org_slug, goal_pk=source.pk)
+                return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=source.pk)
     existing = list(
         Goal.objects.filter(org=source.org_id, parent=source)
         .exclude(status=GoalStatus.CANCELLED)

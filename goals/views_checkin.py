@@ -367,9 +367,9 @@ def _back_to_my_goals(request: HttpRequest, kr: KeyResult) -> str:
     """My goals for one's own key result; for a report's, their level of the team page."""
     owner = kr.goal.owner
     if owner.pk == request.membership.pk:
-        url = reverse("my_goals", args=[request.org.slug])
+        url = reverse("goals:my_goals", args=[request.org.slug])
         return f"{url}?cycle={kr.goal.cycle_id}#kr-{kr.pk}"
-    url = reverse("team_goals", args=[request.org.slug])
+    url = reverse("goals:team_goals", args=[request.org.slug])
     under = f"&under={owner.manager_id}" if owner.manager_id else ""
     return f"{url}?cycle={kr.goal.cycle_id}{under}#kr-{kr.pk}"
 

@@ -41,7 +41,7 @@ def cycles(request: HttpRequest, org_slug: str) -> HttpResponse:
             cycle = _save(request, form, None)
             if cycle is not None:
                 messages.success(request, f"Cycle “{cycle.name}” created.")
-                return redirect("cycles", org_slug=org_slug)
+                return redirect("goals:cycles", org_slug=org_slug)
     rows = (
         Cycle.objects.filter(org=request.org)
         .annotate(goal_count=Count("goals"))
@@ -60,6 +60,6 @@ def cycle_edit(request: HttpRequest, org_slug: str, cycle_pk: int) -> HttpRespon
     form = CycleForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and _save(request, form, cycle) is not None:
         messages.success(request, f"Cycle “{cycle.name}” saved.")
-        return redirect("cycles", org_slug=org_slug)
+        return redirect("goals:cycles", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "goals/cycle_form.html", {"cycle": cycle, "form": form}, status=status)

@@ -188,7 +188,7 @@ def goal_create(request: HttpRequest, org_slug: str) -> HttpResponse:
                 form.add_error(None, services.NOT_ALLOWED)
             else:
                 messages.success(request, CREATED.format(title=goal.title))
-                return redirect("goal_detail", org_slug=org_slug, goal_pk=goal.pk)
+                return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal.pk)
     status = 400 if form.errors or any(f.errors for f in kr_forms) else 200
     context = {
         "has_errors": status == 400,
@@ -235,7 +235,7 @@ def goal_edit(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
             if saved.needs_reapproval and was_clean:
                 message += " " + BACK_FOR_REAPPROVAL
             messages.success(request, message)
-            return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+            return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal_pk)
     context = {
         "has_errors": bool(form.errors),
         "form": form,
@@ -270,7 +270,7 @@ def goal_transition(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRe
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, done)
-    return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+    return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal_pk)
 
 
 # --- Key results ---------------------------------------------------------------------
@@ -295,7 +295,7 @@ def kr_create(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Key result “{kr.title}” added.")
-            return redirect(reverse("goal_detail", args=[org_slug, goal_pk]) + "#key-results")
+            return redirect(reverse("goals:goal_detail", args=[org_slug, goal_pk]) + "#key-results")
     context = {"goal": goal, "form": form, "key_result": None}
     return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
 
@@ -316,7 +316,9 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Key result “{form.cleaned_data['title']}” saved.")
-            return redirect(reverse("goal_detail", args=[org_slug, kr.goal_id]) + "#key-results")
+            return redirect(
+                reverse("goals:goal_detail", args=[org_slug, kr.goal_id]) + "#key-results"
+            )
     context = {"goal": kr.goal, "form": form, "key_result": kr}
     return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
 
@@ -371,7 +373,7 @@ def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
         if c.kind == "key_result":
             kind, title, url = "Key result", c.title, f"#kr-{c.pk}"
         elif c.pk in visible_ids:
-            kind, title, url = "Goal", c.title, reverse("goal_detail", args=[org_slug, c.pk])
+            kind, title, url = "Goal", c.title, reverse("goals:goal_detail", args=[org_slug, c.pk])
         else:
             kind, title, url = "Goal", PRIVATE_GOAL.capitalize(), ""
         share = c.share / total if total else 0.0

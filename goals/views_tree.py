@@ -176,7 +176,7 @@ def goal_tree(request: HttpRequest, org_slug: str) -> HttpResponse:
             state = None
         else:
             state = TreeState(
-                base=reverse("goal_tree", args=[org.slug]),
+                base=reverse("goals:goal_tree", args=[org.slug]),
                 cycle=cycle.pk,
                 open=_ids(request, "open"),
                 expand=_ids(request, "expand"),
@@ -208,7 +208,7 @@ def goal_tree_children(request: HttpRequest, org_slug: str, goal_pk: int) -> Htt
         rows, org=org, roots_are="children", root_parent=goal.pk, level=level + 1
     )
     state = TreeState(
-        base=reverse("goal_tree", args=[org.slug]),
+        base=reverse("goals:goal_tree", args=[org.slug]),
         cycle=goal.cycle_id,
         open=frozenset({goal.pk}),
         expand=frozenset({goal.pk}) if expand_all else frozenset(),

@@ -28,7 +28,9 @@ def grant_app_role(sender, using: str = "default", **kwargs) -> None:
 
 def _settings_page(membership) -> str:
     """Admins land on the organisation's settings, everyone else on their API tokens."""
-    return "org_settings" if membership is not None and membership.is_admin else "api_tokens"
+    if membership is not None and membership.is_admin:
+        return "orgs:org_settings"
+    return "orgs:api_tokens"
 
 
 class OrgsConfig(AppConfig):
@@ -41,8 +43,10 @@ class OrgsConfig(AppConfig):
         from core import nav
 
         nav.register(
-            nav.NavEntry("people", "People", "people", order=50, url_prefixes=("people", "person")),
-            nav.NavEntry("units", "Units", "units", order=60, url_prefixes=("unit",)),
+            nav.NavEntry(
+                "people", "People", "orgs:people", order=50, url_prefixes=("people", "person")
+            ),
+            nav.NavEntry("units", "Units", "orgs:units", order=60, url_prefixes=("unit",)),
             nav.NavEntry(
                 "settings",
                 "Settings",

@@ -62,7 +62,7 @@ def _posted(request: HttpRequest):
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_of_user(user=request.user))
     if len(memberships) == 1:
-        return redirect("org_home", org_slug=memberships[0].org.slug)
+        return redirect("orgs:org_home", org_slug=memberships[0].org.slug)
     return render(request, "orgs/home.html", {"memberships": memberships})
 
 
@@ -96,7 +96,7 @@ def units(request: HttpRequest, org_slug: str) -> HttpResponse:
                 apply_service_errors(form, error)
             else:
                 messages.success(request, f"Unit “{unit.name}” created.")
-                return redirect("units", org_slug=org_slug)
+                return redirect("orgs:units", org_slug=org_slug)
     elif request.method == "POST":
         raise PermissionDenied("Only admins of this organisation can do this.")
     tree = selectors.unit_tree(org=request.org)
@@ -127,7 +127,7 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
                 row = selectors.get_unit_row(org=request.org, pk=unit_pk)
                 return render(request, "orgs/units.html#unit-row", {"unit": row})
             messages.success(request, "Unit renamed.")
-            return redirect("units", org_slug=org_slug)
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
     template = page_or_partial(request, "orgs/unit_rename.html", "rename-form")
     return render(request, template, {"unit": unit, "form": form}, status=status)
@@ -147,8 +147,8 @@ def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse
         else:
             messages.success(request, f"Unit “{unit.name}” saved.")
             if request.htmx:
-                return HttpResponseClientRedirect(reverse("units", args=[org_slug]))
-            return redirect("units", org_slug=org_slug)
+                return HttpResponseClientRedirect(reverse("orgs:units", args=[org_slug]))
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/unit_edit.html", {"unit": unit, "form": form}, status=status)
 
@@ -181,7 +181,7 @@ def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” deleted.")
-            return redirect("units", org_slug=org_slug)
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
     context = {
         "unit": unit,
@@ -250,7 +250,7 @@ def person_edit(request: HttpRequest, org_slug: str, membership_pk: int) -> Http
             apply_service_errors(form, error)
         else:
             messages.success(request, f"{person.display_name} saved.")
-            return redirect("people", org_slug=org_slug)
+            return redirect("orgs:people", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/person_edit.html", {"person": person, "form": form}, status=status)
 
@@ -267,7 +267,7 @@ def person_set_active(request: HttpRequest, org_slug: str, membership_pk: int) -
     else:
         verb = "reactivated" if active else "deactivated"
         messages.success(request, f"{person.display_name} {verb}.")
-    return redirect("person_edit", org_slug=org_slug, membership_pk=person.pk)
+    return redirect("orgs:person_edit", org_slug=org_slug, membership_pk=person.pk)
 
 
 @admin_required
@@ -283,7 +283,7 @@ def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
-            return redirect("person_invite", org_slug=org_slug)
+            return redirect("orgs:person_invite", org_slug=org_slug)
     status = 400 if form.errors else 200
     pending = selectors.invitations_pending(org=request.org)[:50]
     return render(
@@ -297,7 +297,7 @@ def invitation_resend(request: HttpRequest, org_slug: str, invitation_pk: int) -
     invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
     services.invitation_resend(invitation=invitation)
     messages.success(request, INVITATION_RESENT.format(email=invitation.email))
-    return redirect("person_invite", org_slug=org_slug)
+    return redirect("orgs:person_invite", org_slug=org_slug)
 
 
 @admin_required
@@ -306,7 +306,7 @@ def invitation_revoke(request: HttpRequest, org_slug: str, invitation_pk: int) -
     invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
     services.invitation_revoke(invitation=invitation)
     messages.success(request, INVITATION_REVOKED.format(email=invitation.email))
-    return redirect("person_invite", org_slug=org_slug)
+    return redirect("orgs:person_invite", org_slug=org_slug)
 
 
 @tenant_public
@@ -347,7 +347,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
             if user is None:
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {request.org.name}.")
-            return redirect("org_home", org_slug=org_slug)
+            return redirect("orgs:org_home", org_slug=org_slug)
     context.update(form=form, has_account=has_account)
     status = 400 if form is not None and form.errors else 200
     return render(request, "orgs/invitation_accept.html", context, status=status)
@@ -368,7 +368,7 @@ def org_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
             checkin_cadence=form.cleaned_data["checkin_cadence"],
         )
         messages.success(request, "Settings saved.")
-        return redirect("org_settings", org_slug=org_slug)
+        return redirect("orgs:org_settings", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/settings.html", {"form": form}, status=status)
 
@@ -393,7 +393,7 @@ def api_token_revoke(request: HttpRequest, org_slug: str, token_pk: int) -> Http
     token = selectors.get_api_token(membership=request.membership, pk=token_pk)
     services.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("api_tokens", org_slug=org_slug)
+    return redirect("orgs:api_tokens", org_slug=org_slug)
 
 
 # --- Operations -------------------------------------------------------------

@@ -9,7 +9,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 RESTORE = {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
 
 
-@pytest.mark.parametrize("name", ["people", "my_goals", "team_goals", "goal_tree"])
+@pytest.mark.parametrize(
+    "name", ["orgs:people", "goals:my_goals", "goals:team_goals", "goals:goal_tree"]
+)
 def test_it_answers_htmx_with_a_part_and_a_history_restore_with_the_page(cast, login, name):
     client = login(cast.admin)
     url = reverse(name, args=[cast.org.slug])

@@ -38,9 +38,9 @@ def lead(cast):
 
 def test_a_member_with_a_report_sees_approvals_and_can_open_them(cast, login, boss):
     client = login(boss)
-    home = client.get(reverse("org_home", args=[cast.org.slug])).content.decode()
+    home = client.get(reverse("orgs:org_home", args=[cast.org.slug])).content.decode()
     assert APPROVALS_LINK in _menu(home)
-    approvals = reverse("approvals", args=[cast.org.slug])
+    approvals = reverse("goals:approvals", args=[cast.org.slug])
     assert f'<a class="button" href="{approvals}">Approvals</a>' in home
     page = client.get(approvals)
     assert page.status_code == 200
@@ -48,12 +48,12 @@ def test_a_member_with_a_report_sees_approvals_and_can_open_them(cast, login, bo
 
 
 def test_a_unit_lead_without_the_manager_role_sees_approvals(cast, login, lead):
-    html = login(lead).get(reverse("my_goals", args=[cast.org.slug])).content.decode()
+    html = login(lead).get(reverse("goals:my_goals", args=[cast.org.slug])).content.decode()
     assert APPROVALS_LINK in _menu(html)
 
 
 def test_a_member_without_reports_or_a_unit_does_not_see_approvals(cast, login):
-    html = login(cast.member).get(reverse("org_home", args=[cast.org.slug])).content.decode()
+    html = login(cast.member).get(reverse("orgs:org_home", args=[cast.org.slug])).content.decode()
     assert APPROVALS_LINK not in html
     assert ">My goals</a>" in _menu(html)
 
@@ -61,7 +61,7 @@ def test_a_member_without_reports_or_a_unit_does_not_see_approvals(cast, login):
 def test_a_deactivated_report_does_not_make_an_approver(cast, login):
     with tenant_context(cast.org.pk):
         MembershipFactory(org=cast.org, manager=cast.member, is_active=False)
-    html = login(cast.member).get(reverse("my_goals", args=[cast.org.slug])).content.decode()
+    html = login(cast.member).get(reverse("goals:my_goals", args=[cast.org.slug])).content.decode()
     assert APPROVALS_LINK not in html
 
 
@@ -69,21 +69,21 @@ def test_knowing_who_approves_costs_no_query(cast, login, boss, django_assert_nu
     client = login(boss)
     # the unit tree, the organisation switcher (which also says whether they lead anyone)
     with django_assert_num_queries(request_queries() + 2):
-        response = client.get(reverse("units", args=[cast.org.slug]))
+        response = client.get(reverse("orgs:units", args=[cast.org.slug]))
     assert APPROVALS_LINK in _menu(response.content.decode())
 
 
 @pytest.mark.parametrize(
     ("name", "args", "current"),
     [
-        ("cycles", [], "Settings"),
-        ("api_tokens", [], "Settings"),
-        ("approvals", [], "Approvals"),
-        ("person_invite", [], "People"),
-        ("goal_create", [], "Goals"),
-        ("team_goals", [], "Team"),
-        ("my_goals", [], "My goals"),
-        ("units", [], "Units"),
+        ("goals:cycles", [], "Settings"),
+        ("orgs:api_tokens", [], "Settings"),
+        ("goals:approvals", [], "Approvals"),
+        ("orgs:person_invite", [], "People"),
+        ("goals:goal_create", [], "Goals"),
+        ("goals:team_goals", [], "Team"),
+        ("goals:my_goals", [], "My goals"),
+        ("orgs:units", [], "Units"),
     ],
 )
 def test_the_page_marks_its_section_current(cast, login, name, args, current):
@@ -97,9 +97,9 @@ def test_an_app_adds_an_entry_without_touching_the_template(cast, login, monkeyp
     monkeypatch.setitem(
         nav._entries,
         "kpis",
-        nav.NavEntry("kpis", "KPIs", "people", order=45, visible=lambda m: m is not None),
+        nav.NavEntry("kpis", "KPIs", "orgs:people", order=45, visible=lambda m: m is not None),
     )
-    html = login(cast.member).get(reverse("units", args=[cast.org.slug])).content.decode()
+    html = login(cast.member).get(reverse("orgs:units", args=[cast.org.slug])).content.decode()
     menu = _menu(html)
     assert ">KPIs</a>" in menu
     assert menu.index(">My goals<") < menu.index(">KPIs<") < menu.index(">Units<")
