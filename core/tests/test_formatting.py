@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.formatting import day, number, percent
-from goals.views_approval import approval_changes
+from goals.views.approval import approval_changes
 
 
 def test_it_writes_numbers_as_people_do():

@@ -17,7 +17,7 @@ from goals import services
 from goals.access import Actor
 from goals.charts import sparkline, with_unit
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level, Milestone
-from goals.views_checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
+from goals.views.checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
 from orgs.tenancy import tenant_context
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -13,7 +13,7 @@ from django.urls import reverse
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent
-from goals.views_goal import ACTIVITY_PAGE
+from goals.views.goal import ACTIVITY_PAGE
 from orgs.tenancy import tenant_context
 
 MORE = re.compile(r'<a href="([^"]*)" hx-get="([^"]*)"[^>]*>Show older activity</a>')

@@ -25,7 +25,7 @@ from goals.forms import (
     UNIT_NOT_ALLOWED,
 )
 from goals.models import Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level
-from goals.views_goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
+from goals.views.goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
 from orgs.tenancy import tenant_context
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, GoalStatus, KeyResult
-from goals.views_checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
+from goals.views.checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
 from orgs.tenancy import tenant_context
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

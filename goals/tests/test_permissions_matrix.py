@@ -271,7 +271,7 @@ ACTIONS: dict[str, Callable[[World], Attempt]] = {
     "cascade an objective to the owner": cascade_to_owner,
 }
 
-# The same cells through the pages of views_approval: done is a redirect, refused a 403.
+# The same cells through the pages of goals.views.approval: done is a redirect, refused a 403.
 PAGES: dict[str, Callable[[World], tuple[str, dict]]] = {
     "approve the owner's submitted goal": lambda w: (
         reverse("goals:goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from goals.models import GoalEvent
-from goals.views_goal import ACTIVITY_PAGE
+from goals.views.goal import ACTIVITY_PAGE
 from orgs.tenancy import tenant_context
 from tests.browser.conftest import log_in, sideways
 from tests.browser.test_phones import _world

@@ -34,7 +34,7 @@ from goals.selectors import (
     team_goals,
     team_people,
 )
-from goals.views_checkin import GoalCard, _cycle_choice, _rows
+from goals.views.checkin import GoalCard, _cycle_choice, _rows
 from orgs.models import Membership
 from orgs.params import id_param
 

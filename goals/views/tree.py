@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core import hierarchy
 from core.htmx import page_or_partial
 from goals import selectors
 from goals.access import get_goal, request_actor
@@ -65,12 +66,7 @@ class TreeState:
 
 
 def _ancestors(goal: Goal, nodes: dict[int, Goal]) -> list[int]:
-    found = []
-    pk = goal.parent_id
-    while pk in nodes and len(found) <= len(nodes):
-        found.append(pk)
-        pk = nodes[pk].parent_id
-    return found
+    return hierarchy.ancestors_in(nodes, goal.parent_id, limit=len(nodes) + 1)
 
 
 def _decorate(

@@ -428,7 +428,8 @@ def _cascade_units(actor: Actor) -> list[Unit]:
     units = Unit.objects.filter(org=actor.member.org_id).select_related("parent", "lead__user")
     if not actor.is_admin:
         units = units.filter(pk__in=list(actor.led_units))
-    return list(units.with_tree_fields())
+    # The tree order's recursive query walks this organisation's units only.
+    return list(units.with_tree_fields().tree_filter(org=actor.member.org_id))
 
 
 def _cascade_people(actor: Actor) -> list[Membership]:
