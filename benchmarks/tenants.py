@@ -150,19 +150,19 @@ def rows(org: Organization) -> list[tuple[str, str, str]]:
             .first()
         )
     slug = org.slug
-    tree = reverse("goal_tree", args=[slug])
-    api = reverse("api_goals", args=[slug])
+    tree = reverse("goals:goal_tree", args=[slug])
+    api = reverse("goals_api:api_goals", args=[slug])
     try:
-        team = [("team page, manager@", "manager", reverse("team_goals", args=[slug]))]
+        team = [("team page, manager@", "manager", reverse("goals:team_goals", args=[slug]))]
     except NoReverseMatch:  # measuring the code from before the team page
         team = []
     return [
         ("tree page, member@, as it opens", "member", tree),
         ("tree page, admin@, as it opens", "admin", tree),
         ("tree page, member@, search 'cloud'", "member", f"{tree}?q=cloud"),
-        ("My goals, member@", "member", reverse("my_goals", args=[slug])),
+        ("My goals, member@", "member", reverse("goals:my_goals", args=[slug])),
         *team,
-        ("goal page, member@", "member", reverse("goal_detail", args=[slug, deep.pk])),
+        ("goal page, member@", "member", reverse("goals:goal_detail", args=[slug, deep.pk])),
         ("API goal list, member@", "member", api),
         ("API goal list, member@, this cycle", "member", f"{api}?cycle={cycle.pk}"),
     ]

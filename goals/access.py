@@ -11,12 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from core import hierarchy
 from goals.models import Goal, GoalStatus, Level
-from orgs.models import Membership, Unit
+from orgs.models import Membership, Role, Unit
+from orgs.selectors import leads_people
+
+NOT_ALLOWED = "You are not allowed to do this."
+CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
 
 # Deeper than any real reporting line or unit tree; stops a walk on a loop.
 MAX_DEPTH = 1000
@@ -137,6 +142,41 @@ class Actor:
 
     def can_cascade(self, goal: Goal) -> bool:
         return self.can_view(goal) and (self.is_admin or bool(self.subtree) or bool(self.led_units))
+
+
+def may_see_team(membership: Membership | None) -> bool:
+    """Whether the team page is in the menu: admins and managers."""
+    return membership is not None and (membership.is_admin or membership.role == Role.MANAGER)
+
+
+def may_approve(membership: Membership | None) -> bool:
+    """Whether goals may come to ``membership`` for approval: admins, anyone with a report,
+    unit leads.
+
+    Reads ``leads_people`` when the membership was loaded with it
+    (``orgs.selectors.leads_people``), else asks the database once.
+    """
+    if membership is None:
+        return False
+    if membership.is_admin:
+        return True
+    leads = getattr(membership, "leads_people", None)
+    if leads is None:
+        leads = Membership.objects.filter(leads_people(), pk=membership.pk).exists()
+    return leads
+
+
+def check_in_refusal(actor: Actor, goal: Goal) -> str:
+    """Why ``actor`` may not check in on ``goal`` now ("" if they may).
+
+    A goal that is not active says so to anyone; an active goal that is not the
+    actor's to check in on is PermissionDenied.
+    """
+    if actor.can_check_in(goal):
+        return ""
+    if goal.status != GoalStatus.APPROVED:
+        return CHECKIN_NOT_ACTIVE
+    raise PermissionDenied(NOT_ALLOWED)
 
 
 def get_goal(actor: Actor, pk: int, *, for_update: bool = False) -> Goal:

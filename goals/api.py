@@ -62,8 +62,6 @@ HEALTH_CODES = [
     ("not_started", "Not active yet"),
     ("cancelled", "Cancelled"),
 ]
-# Organisation objectives head the tree, then unit goals, then individual goals.
-LEVEL_RANK = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 STATUS_HELP = "One of: " + ", ".join(GoalStatus.values) + "."
 
 
@@ -1016,9 +1014,6 @@ class MilestoneView(GoalsAPIView):
         except Http404:
             raise Http404(NO_SUCH_MILESTONE) from None
         data = self.parse(MilestoneDoneSerializer, request.data)
-        goal = milestone.key_result.goal
-        if not self.actor.can_check_in(goal) and goal.status != GoalStatus.APPROVED:
-            raise DjangoValidationError(services.CHECKIN_NOT_ACTIVE)
         services.milestone_set_done(actor=self.actor, milestone=milestone, done=data["done"])
         return Response(KeyResultSerializer(self.get_key_result(milestone.key_result_id)).data)
 
@@ -1088,7 +1083,7 @@ class GoalTreeView(GoalsAPIView):
         for goal in goals:
             parent = nodes.get(goal.parent_id)
             (parent["children"] if parent else roots).append(nodes[goal.pk])
-        roots.sort(key=lambda node: LEVEL_RANK.get(node["level"], len(LEVEL_RANK)))
+        roots.sort(key=lambda node: Level.rank(node["level"]))
         data = {"cycle": CycleSerializer(cycle).data, "count": len(goals), "goals": roots}
         return Response(data)
 

@@ -55,6 +55,14 @@ class Level(models.TextChoices):
     UNIT = "unit", "Unit goal"
     INDIVIDUAL = "individual", "Individual goal"
 
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Where a level sorts: organisation objectives, unit goals, individual goals."""
+        return _LEVEL_RANK.get(value, len(_LEVEL_RANK))
+
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(Level)}
+
 
 class GoalStatus(models.TextChoices):
     DRAFT = "draft", "Draft"

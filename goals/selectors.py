@@ -58,7 +58,6 @@ STATUS_FILTERS = {
 NOT_ACTIVE_STATUSES = (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED)
 # A filtered tree shows this many matches at most (with their ancestors).
 MATCH_LIMIT = 200
-LEVEL_ORDER = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 
 
 # --- Cycles -------------------------------------------------------------------
@@ -280,7 +279,7 @@ def tree_children(*, actor: Actor, goal: Goal, expand_all: bool = False) -> list
 
 
 def _sort_key(goal: Goal) -> tuple:
-    return (LEVEL_ORDER.get(goal.level, 9), goal.title.lower(), goal.pk)
+    return (Level.rank(goal.level), goal.title.lower(), goal.pk)
 
 
 @dataclass

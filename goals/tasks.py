@@ -73,7 +73,7 @@ def notify_about_goal(*, org_id: int, goal_id: int, kind: str, actor_id: int | N
         actor = Membership.objects.select_related("user").filter(org=org_id, pk=actor_id).first()
         actor_name = actor.display_name if actor else "Someone"
         org = Organization.objects.get(pk=org_id)
-        link = settings.SITE_URL + reverse("goal_detail", args=[org.slug, goal.pk])
+        link = settings.SITE_URL + reverse("goals:goal_detail", args=[org.slug, goal.pk])
         event = goal.events.filter(kind=kind).first()
         lines = [f"Hi {recipient.display_name},", "", _what(goal, kind, actor_name, event)]
         if event is not None and event.comment:

@@ -5,6 +5,8 @@ from django.urls import path
 from goals.views import approval, checkin, cycles, goal, team, tree
 
 # Mounted under /o/<slug:org_slug>/
+app_name = "goals"
+
 urlpatterns = [
     # Goal pages (views/goal.py)
     path("goals/new/", goal.goal_create, name="goal_create"),

@@ -3,7 +3,7 @@ organisation's object and a missing one give the same 404."""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -17,6 +17,13 @@ def memberships_of_user(*, user: User) -> QuerySet[Membership]:
         .select_related("org")
         .order_by("org__name")
     )
+
+
+def leads_people() -> Q:
+    """A membership with an active report or a unit to lead (a condition on memberships)."""
+    reports = Membership.objects.filter(org=OuterRef("org"), manager=OuterRef("pk"), is_active=True)
+    led = Unit.objects.filter(org=OuterRef("org"), lead=OuterRef("pk"))
+    return Q(Exists(reports)) | Q(Exists(led))
 
 
 def get_unit(*, org: Organization, pk: int) -> Unit:

@@ -31,7 +31,7 @@ def send_invitation_email(*, org_id: int, invitation_id: int, token: str) -> boo
             return False
         org = Organization.objects.get(pk=org_id)
         link = settings.SITE_URL + reverse(
-            "invitation_accept", kwargs={"org_slug": org.slug, "token": token}
+            "orgs:invitation_accept", kwargs={"org_slug": org.slug, "token": token}
         )
         context = {"invitation": invitation, "org": org, "link": link}
         send_mail(

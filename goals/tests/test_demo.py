@@ -356,7 +356,7 @@ def test_it_gives_the_member_approved_goals_to_check_in_on_and_a_draft(seeded, s
         membership = Membership.objects.get(org=q.org, user__email=member)
     assert all(Actor(membership).can_check_in(g) for g in approved)
 
-    page = login(membership).get(reverse("my_goals", args=[slug]))
+    page = login(membership).get(reverse("goals:my_goals", args=[slug]))
 
     assert page.status_code == 200
     for goal in individual:
@@ -381,7 +381,7 @@ def test_it_gives_the_manager_reports_goals_to_approve(seeded, slug, login):
     assert [g for g in waiting if g.needs_reapproval]
     assert q.owned_by(f"manager@{slug}.test")  # and a unit goal of their own
 
-    page = login(manager).get(reverse("approvals", args=[slug]))
+    page = login(manager).get(reverse("goals:approvals", args=[slug]))
 
     assert page.status_code == 200
     for goal in waiting:

@@ -38,7 +38,7 @@ def _goal_with_events(cast, cycle, count: int) -> Goal:
 
 
 def _url(cast, goal: Goal, query: str = "") -> str:
-    return reverse("goal_detail", args=[cast.org.slug, goal.pk]) + query
+    return reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]) + query
 
 
 def test_the_goal_page_shows_the_latest_page_of_activity_and_a_link_to_more(cast, cycle, login):

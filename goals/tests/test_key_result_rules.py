@@ -88,7 +88,7 @@ def test_a_key_result_at_5_does_not_become_done_not_done(cast, cycle, objective,
     message = services.BOOLEAN_FROM_VALUE.format(value="5")
     # The form on the page...
     response = login(cast.member).post(
-        reverse("kr_edit", args=[cast.org.slug, kr.pk]),
+        reverse("goals:kr_edit", args=[cast.org.slug, kr.pk]),
         {"title": "Signups", "kind": "boolean", "direction": "increase", "start_value": "0",
          "target_value": "10", "unit_label": "", "weight": "1"},
     )  # fmt: skip

@@ -139,7 +139,7 @@ class Attempt:
 def view(visibility: str) -> Callable[[World], Attempt]:
     def attempt(w: World) -> Attempt:
         goal = w.active_of(w.owner, visibility)
-        page = reverse("goal_detail", args=[w.cast.org.slug, goal.pk])
+        page = reverse("goals:goal_detail", args=[w.cast.org.slug, goal.pk])
 
         def act() -> bool:
             status = w.client_for(w.me).get(page).status_code
@@ -274,15 +274,15 @@ ACTIONS: dict[str, Callable[[World], Attempt]] = {
 # The same cells through the pages of goals.views.approval: done is a redirect, refused a 403.
 PAGES: dict[str, Callable[[World], tuple[str, dict]]] = {
     "approve the owner's submitted goal": lambda w: (
-        reverse("goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
+        reverse("goals:goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
         {},
     ),
     "request changes on the owner's submitted goal": lambda w: (
-        reverse("goal_request_changes", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
+        reverse("goals:goal_request_changes", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
         {"comment": "Add a deadline."},
     ),
     "cascade an objective to the owner": lambda w: (
-        reverse("goal_cascade", args=[w.cast.org.slug, w.objective.pk]),
+        reverse("goals:goal_cascade", args=[w.cast.org.slug, w.objective.pk]),
         {"title": "Our part", "people": [w.owner.pk]},
     ),
 }

@@ -70,11 +70,11 @@ def levels(request, cast, cycle):
 
 
 def tree(cast) -> str:
-    return reverse("goal_tree", args=[cast.org.slug])
+    return reverse("goals:goal_tree", args=[cast.org.slug])
 
 
 def children(cast, goal: Goal) -> str:
-    return reverse("goal_tree_children", args=[cast.org.slug, goal.pk])
+    return reverse("goals:goal_tree_children", args=[cast.org.slug, goal.pk])
 
 
 # The queries of every tree page: the organisation's cycles, the unit paths (unit
@@ -164,6 +164,6 @@ def test_the_alignment_report_runs_a_fixed_number_of_queries(
     # cycles, unaligned goals, lonely objectives, goals due after their parent, goals
     # per unit, unit paths, the organisation switcher
     with django_assert_num_queries(request_queries() + 7 + extra):
-        response = client.get(reverse("alignment_report", args=[cast.org.slug]))
+        response = client.get(reverse("goals:alignment_report", args=[cast.org.slug]))
     assert response.status_code == 200
     assert response.context["report"].total_goals > 0

@@ -45,7 +45,7 @@ def test_a_second_import_of_the_same_new_person_gets_a_new_preview(cast):
             client = Client()
             client.force_login(cast.admin.user, backend="django.contrib.auth.backends.ModelBackend")
             results["acme"] = client.post(
-                reverse("people_import", args=[cast.org.slug]),
+                reverse("orgs:people_import", args=[cast.org.slug]),
                 {"csv_text": TEXT, "invite_new_people": "on"},
             )
         except BaseException as error:  # noqa: BLE001
