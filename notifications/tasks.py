@@ -35,7 +35,7 @@ def _compose(notification: Notification, org: Organization) -> emails.Email | No
     """The email for the row, or None when nobody should get one."""
     if notification.kind == Kind.INVITATION:
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("invited_by__user")
             .filter(org=org.pk, pk=notification.invitation_id, accepted_at__isnull=True)
             .first()
