@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
+from kombu import pools
 
 from config.celery import app
 from goals import services as goal_services
@@ -103,9 +104,9 @@ def test_the_sweep_delivers_old_pending_rows_once(
 
 
 def forget_connections() -> None:
-    """Drop the app's cached connection and producer pools: the next publish connects anew."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Drop every cached connection and producer pool: the next publish connects anew to
+    whatever ``broker_url`` says (kombu keeps pools per URL, so reset them all)."""
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -13,6 +13,11 @@ from orgs.tenancy import tenant_context
 from tests.test_celery_worker import worker  # noqa: F401  (the fixture)
 
 
+def sent_state(cast) -> str:
+    with tenant_context(cast.org.pk):
+        return Notification.objects.get(kind=Kind.GOAL_APPROVED).email_state
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_emails_the_approval_and_the_inbox_shows_it(
     cast,
@@ -32,9 +37,10 @@ def test_a_real_worker_emails_the_approval_and_the_inbox_shows_it(
     assert "To: member@acme.test" in message
     assert "Mallory Manager (Acme) approved your goal" in message
     assert "text/html" in message
-    with tenant_context(cast.org.pk):
-        row = Notification.objects.get(kind=Kind.GOAL_APPROVED)
-    assert row.email_state == EmailState.SENT
+    # The file is written inside the worker's transaction; the row is marked as it commits.
+    while sent_state(cast) != EmailState.SENT:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
     member = login(cast.member)
     inbox = member.get(reverse("notifications", args=[cast.org.slug])).content.decode()
     assert "approved your goal “Onboard ten teams”" in inbox
