@@ -2,8 +2,9 @@
 
 Tasks take ids and read everything else from the database inside the
 organisation's context: nothing secret (an invitation token) travels through
-the broker. A row is locked and marked in the transaction that sends it, so a
-retried task, the sweep and a second worker never email it twice.
+the broker. A row is locked and claimed before its email goes out, so a retried
+task, the sweep and a second worker never email it twice; a failed send puts it
+back to pending.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ def _compose(notification: Notification, org: Organization) -> emails.Email | No
 
 
 def deliver_now(*, org_id: int, notification_id: int) -> bool:
-    """Email one pending notification once; True when an email went out."""
+    """Email one pending notification once; True when an email went out.
+
+    The row is claimed (marked sent) and committed before the email goes out, so no
+    transaction or lock is held while the mail server answers and nothing is sent
+    twice; if sending fails the row is pending again, for the retry or the sweep.
+    """
     with tenant_context(org_id):
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -66,14 +72,21 @@ def deliver_now(*, org_id: int, notification_id: int) -> bool:
         )
         if notification is None:
             return False
-        org = Organization.objects.get(pk=org_id)
-        email = _compose(notification, org)
-        if email is not None:
-            _send(email)
+        email = _compose(notification, Organization.objects.get(pk=org_id))
         notification.email_state = EmailState.SENT if email else EmailState.SKIPPED
         notification.emailed_at = timezone.now() if email else None
         notification.save(update_fields=["email_state", "emailed_at"])
-        return email is not None
+    if email is None:
+        return False
+    try:
+        _send(email)
+    except Exception:
+        with tenant_context(org_id):
+            Notification.objects.filter(org=org_id, pk=notification_id).update(
+                email_state=EmailState.PENDING, emailed_at=None
+            )
+        raise
+    return True
 
 
 @shared_task(

@@ -142,3 +142,24 @@ def test_with_the_broker_down_the_approval_succeeds_and_the_sweep_emails_once(
     assert tasks.sweep() == 1
     assert tasks.sweep() == 0
     assert [m.to for m in mail.outbox] == [["member@acme.test"]]
+
+
+def test_a_failed_send_leaves_the_row_pending_for_the_sweep(
+    cast, submitted_goal, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(), tenant_context(cast.org.pk):  # not delivered
+        goal_services.goal_approve(actor=Actor(cast.manager), goal=submitted_goal)
+    (row,) = rows(cast, kind=Kind.GOAL_APPROVED)
+
+    def refuse(email):
+        raise ConnectionRefusedError("the mail server is down")
+
+    monkeypatch.setattr(tasks, "_send", refuse)
+    with pytest.raises(ConnectionRefusedError):
+        tasks.deliver_now(org_id=cast.org.pk, notification_id=row.pk)
+    (row,) = rows(cast, kind=Kind.GOAL_APPROVED)
+    assert (row.email_state, row.emailed_at) == (EmailState.PENDING, None)
+    monkeypatch.undo()
+    mail.outbox.clear()
+    assert tasks.deliver_now(org_id=cast.org.pk, notification_id=row.pk) is True
+    assert [m.to for m in mail.outbox] == [["member@acme.test"]]

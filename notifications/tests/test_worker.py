@@ -37,7 +37,7 @@ def test_a_real_worker_emails_the_approval_and_the_inbox_shows_it(
     assert "To: member@acme.test" in message
     assert "Mallory Manager (Acme) approved your goal" in message
     assert "text/html" in message
-    # The file is written inside the worker's transaction; the row is marked as it commits.
+    # The row is marked before the file is written; wait for it all the same.
     while sent_state(cast) != EmailState.SENT:
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)
