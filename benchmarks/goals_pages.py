@@ -40,6 +40,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals import services  # noqa: E402
 from goals.access import Actor  # noqa: E402
 from goals.models import (  # noqa: E402
@@ -53,7 +54,6 @@ from goals.models import (  # noqa: E402
     Level,
 )
 from orgs.models import Membership, Organization, Role, Unit  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 DEPTH = 5
 NUMERIC = (KeyResult.Kind.NUMBER, KeyResult.Kind.PERCENT, KeyResult.Kind.CURRENCY)

@@ -39,9 +39,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals.models import CheckIn, Confidence, Cycle, Goal, GoalStatus, KeyResult  # noqa: E402
 from orgs.models import Membership, Organization  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from goals_pages import deep_key_result  # noqa: E402

@@ -56,9 +56,9 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from scale_pages import measure  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level  # noqa: E402
 from orgs.models import Membership, Organization, Role, Unit, User  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 LIMIT = 1.10  # per-request cost may grow by 10% at most
 

@@ -11,52 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core import hierarchy
 from goals.models import Goal, GoalStatus, Level
 from orgs.models import Membership, Unit
 
-
-def _recursive_ids(sql: str, params: list) -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+# Deeper than any real reporting line or unit tree; stops a walk on a loop.
+MAX_DEPTH = 1000
 
 
 def subtree_ids(member: Membership) -> set[int]:
     """Everyone who reports to ``member``, directly or not (one recursive query)."""
-    table = connection.ops.quote_name(Membership._meta.db_table)
-    return _recursive_ids(
-        f"""
-        WITH RECURSIVE sub(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND manager_id = %s
-            UNION ALL
-            SELECT m.id, sub.depth + 1 FROM {table} m JOIN sub ON m.manager_id = sub.id
-            WHERE m.org_id = %s AND sub.depth < 1000
-        )
-        SELECT id FROM sub
-        """,
-        [member.org_id, member.pk, member.org_id],
+    return hierarchy.subtree_ids(
+        Membership,
+        member.org_id,
+        [member.pk],
+        parent_field="manager",
+        include_root=False,
+        max_depth=MAX_DEPTH,
     )
 
 
 def led_unit_ids(member: Membership) -> set[int]:
     """Units ``member`` leads and every unit below them (one recursive query)."""
-    table = connection.ops.quote_name(Unit._meta.db_table)
-    return _recursive_ids(
-        f"""
-        WITH RECURSIVE sub(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND lead_id = %s
-            UNION ALL
-            SELECT u.id, sub.depth + 1 FROM {table} u JOIN sub ON u.parent_id = sub.id
-            WHERE u.org_id = %s AND sub.depth < 1000
-        )
-        SELECT id FROM sub
-        """,
-        [member.org_id, member.pk, member.org_id],
-    )
+    led = Unit.objects.filter(org=member.org_id, lead=member.pk)
+    return hierarchy.subtree_ids(Unit, member.org_id, led, max_depth=MAX_DEPTH)
 
 
 @dataclass

@@ -17,13 +17,14 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.api import api_validation_error
 from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.health import Health, health_for
@@ -40,7 +41,7 @@ from goals.models import (
     Visibility,
 )
 from goals.rollup import explain, proposed_progress
-from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView, api_validation_error
+from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView
 from orgs.models import Membership, Unit
 
 NO_SUCH_KEY_RESULT = "No such key result"
@@ -82,11 +83,6 @@ class GoalsAPIView(OrgAPIView):
     @property
     def actor(self) -> Actor:
         return request_actor(self.request._request)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DjangoPermissionDenied):
-            exc = exceptions.PermissionDenied(str(exc) or None)
-        return super().handle_exception(exc)
 
     def parse(self, serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
         serializer = serializer_class(

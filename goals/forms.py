@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core import hierarchy
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, KeyResult, Level, Visibility
@@ -253,11 +254,7 @@ class GoalForm(forms.Form):
         )
         offered = visible.filter(cycle__in=cycle_ids)
         if self.goal is not None:
-            loops = (
-                Goal.objects.tree_filter(org=org_id)
-                .descendants(self.goal, include_self=True)
-                .values("pk")
-            )
+            loops = hierarchy.subtree(Goal, org_id, [self.goal.pk])
             offered = offered.exclude(pk__in=loops)
         goals = sorted(
             offered, key=lambda g: (-g.cycle.start.toordinal(), LEVEL_ORDER[g.level], g.title)

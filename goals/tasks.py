@@ -6,20 +6,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.tasks import fan_out, ran_here, tenant_task
 from goals.models import Goal
-from orgs.models import Organization
-from orgs.tenancy import tenant_context
+
+
+@tenant_task
+def recompute_org_progress(*, org_id: int) -> int:
+    """Recompute one organisation's progress set-based; how many goals had drifted."""
+    from goals.rollup import recompute_all
+
+    before = dict(Goal.objects.filter(org=org_id).values_list("pk", "progress"))
+    after = recompute_all(org_id)
+    return sum(1 for pk, value in after.items() if abs(before[pk] - value) > 1e-9)
 
 
 @shared_task
-def recompute_progress() -> dict[int, int]:
-    """Nightly safety net: recompute every organisation's progress set-based; report drift."""
-    from goals.rollup import recompute_all
+def recompute_progress() -> dict[int, int | None]:
+    """Nightly safety net: one recompute_org_progress task per organisation.
 
-    drift: dict[int, int] = {}
-    for org_id in Organization.objects.values_list("pk", flat=True):
-        with tenant_context(org_id):
-            before = dict(Goal.objects.filter(org=org_id).values_list("pk", "progress"))
-            after = recompute_all(org_id)
-            drift[org_id] = sum(1 for pk, value in after.items() if abs(before[pk] - value) > 1e-9)
-    return drift
+    Returns each organisation's drift where the task ran in this process (eager
+    mode); None where a worker runs it.
+    """
+    return ran_here(fan_out(recompute_org_progress))

@@ -11,7 +11,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from orgs.models import Invitation, Membership, TenantModel
+from core.models import OrgScopedModel
+from orgs.models import Invitation, Membership
 
 
 class Kind(models.TextChoices):
@@ -33,7 +34,7 @@ class EmailState(models.TextChoices):
     SKIPPED = "skipped", "Not emailed"
 
 
-class Notification(TenantModel):
+class Notification(OrgScopedModel):
     """Someone (``actor``) did something (``kind``) to a goal or invitation that
     ``recipient`` should hear about."""
 
@@ -87,7 +88,7 @@ class Notification(TenantModel):
         return reverse("notifications", args=[org.slug])
 
 
-class NotificationSettings(TenantModel):
+class NotificationSettings(OrgScopedModel):
     """One person's choices: kinds they do not want by email or in the app, and whether
     their emails wait for a weekly digest. No row means everything on, immediately."""
 

@@ -16,11 +16,11 @@ from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from notifications import emails
 from notifications.models import EmailState, Kind, Notification
 from notifications.services import settings_for
 from orgs.models import Invitation, Organization
-from orgs.tenancy import tenant_context
 
 SWEEP_AFTER = timedelta(minutes=1)
 log = logging.getLogger(__name__)

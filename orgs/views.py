@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.middleware import tenant_public
+from core.params import id_param, text_param
 from orgs import selectors, services
 from orgs.forms import (
     AcceptInvitationForm,
@@ -28,9 +30,7 @@ from orgs.forms import (
     UnitForm,
     UnitRenameForm,
 )
-from orgs.middleware import tenant_public
 from orgs.models import Role, Unit
-from orgs.params import id_param, text_param
 
 PEOPLE_PER_PAGE = 50
 INVITATION_RESENT = "A new link was sent to {email}; the previous one no longer works."

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.params import text_param
 from orgs import services
 from orgs.models import Membership
-from orgs.params import text_param
 
 PEOPLE_SEARCH_LIMIT = 20
 PASSWORD_CHANGED = "Your password is changed. Your other signed-in devices are signed out."

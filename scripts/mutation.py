@@ -38,9 +38,10 @@ MODULES: dict[str, list[str]] = {
         "goals/tests/test_access_rules.py",
         "goals/tests/test_permissions_matrix.py",
     ],
-    "orgs/middleware.py": ["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"],
+    "core/middleware.py": ["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"],
+    "core/hierarchy.py": ["core/tests/test_hierarchy.py"],
 }
-# orgs/tenancy.py is left out: its rules act only on PostgreSQL (set_config, RLS), and the
+# core/tenancy.py is left out: its rules act only on PostgreSQL (set_config, RLS), and the
 # mutants run the fast tests on SQLite, where no test could kill them.
 
 COMPARE_SWAPS = {

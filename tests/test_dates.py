@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle
-from orgs.tenancy import tenant_context
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Formats for machines (datetime attributes, date inputs) and the named app formats.

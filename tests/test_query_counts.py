@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Unit, User
-from orgs.tenancy import tenant_context
 
 # SAVEPOINT, organisation, session, user, membership, RELEASE SAVEPOINT, and on
 # PostgreSQL the two set_config calls that scope the transaction for row-level security.

@@ -11,10 +11,10 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
+from core.middleware import TenantMiddleware
+from core.tenancy import set_current_org, set_current_user, tenant_context
 from orgs import services
-from orgs.middleware import TenantMiddleware
 from orgs.models import Membership, Unit, User
-from orgs.tenancy import set_current_org, set_current_user, tenant_context
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

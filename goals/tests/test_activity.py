@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import GoalEvent, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 
 def test_a_check_in_shows_the_previous_confidence_and_only_what_changed(

@@ -10,13 +10,13 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import explain
-from goals.views_approval import BULK_NOTHING_CHOSEN, BULK_REFUSED
+from goals.views.approval import BULK_NOTHING_CHOSEN, BULK_REFUSED
 from orgs.models import Membership, Unit, User
-from orgs.tenancy import tenant_context
 
 HTMX = {"HX-Request": "true"}
 

@@ -7,11 +7,11 @@ from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, Level
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 
 PART = "Double the teams active in onboarding"
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import KeyResult
-from orgs.tenancy import tenant_context
 
 COMMENT = "Say how Platform moves the number: raise the target to 150."
 

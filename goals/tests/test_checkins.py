@@ -12,12 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.charts import number, sparkline, with_unit
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level, Milestone
-from goals.views_checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
-from orgs.tenancy import tenant_context
+from goals.views.checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # SAVEPOINT, organisation, session, user, membership, RELEASE SAVEPOINT, and on

@@ -6,10 +6,10 @@ from datetime import date
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.forms import NOT_A_DATE
 from goals.models import Cycle
 from goals.services import CYCLE_DATES
-from orgs.tenancy import tenant_context
 
 
 def cycles_url(cast, name="cycles", *args) -> str:

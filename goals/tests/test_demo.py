@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.tenancy import tenant_context
 from goals import demo
 from goals.access import Actor
 from goals.health import health
@@ -31,7 +32,6 @@ from goals.models import (
 )
 from goals.rollup import key_result_progress, recompute_all
 from orgs.models import Membership, Organization, Unit
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 

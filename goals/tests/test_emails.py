@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.core import mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, Level
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 
 BOB, MALLORY = "Bob Member (Acme)", "Mallory Manager (Acme)"
 

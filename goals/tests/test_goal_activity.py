@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent
-from goals.views_goal import ACTIVITY_PAGE
-from orgs.tenancy import tenant_context
+from goals.views.goal import ACTIVITY_PAGE
 
 MORE = re.compile(r'<a href="([^"]*)" hx-get="([^"]*)"[^>]*>Show older activity</a>')
 

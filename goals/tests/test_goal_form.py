@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.forms import NOT_A_NUMBER
 from goals.models import Goal, Level
-from orgs.tenancy import tenant_context
 
 
 def _new(cast, login, who):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 
+from core.tenancy import tenant_context
 from goals import services, smart
 from goals.access import Actor
 from goals.forms import (
@@ -25,8 +26,7 @@ from goals.forms import (
     UNIT_NOT_ALLOWED,
 )
 from goals.models import Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level
-from goals.views_goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
-from orgs.tenancy import tenant_context
+from goals.views.goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
 
 
 def url(cast, name: str, *args) -> str:

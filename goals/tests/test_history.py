@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, GoalStatus, KeyResult
-from goals.views_checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
-from orgs.tenancy import tenant_context
+from goals.views.checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import GoalStatus, KeyResult
-from orgs.tenancy import tenant_context
 
 D = Decimal
 BACKEND = "django.contrib.auth.backends.ModelBackend"

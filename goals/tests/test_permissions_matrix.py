@@ -19,11 +19,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent, GoalStatus, Level
 from orgs.models import Membership, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory
 
 MATRIX = """
@@ -271,7 +271,7 @@ ACTIONS: dict[str, Callable[[World], Attempt]] = {
     "cascade an objective to the owner": cascade_to_owner,
 }
 
-# The same cells through the pages of views_approval: done is a redirect, refused a 403.
+# The same cells through the pages of goals.views.approval: done is a redirect, refused a 403.
 PAGES: dict[str, Callable[[World], tuple[str, dict]]] = {
     "approve the owner's submitted goal": lambda w: (
         reverse("goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import recompute_all
-from orgs.tenancy import tenant_context
 
 D = Decimal
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.models import Cycle, Goal, GoalStatus, Level, Visibility
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 

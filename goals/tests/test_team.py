@@ -12,10 +12,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals.models import CheckIn, Confidence, Goal, GoalStatus, KeyResult
 from goals.selectors import GOALS_PER_PERSON, TEAM_PAGE_SIZE
 from orgs.models import Role
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

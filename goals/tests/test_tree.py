@@ -10,11 +10,11 @@ from django.test.html import Element, parse_html
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import selectors, services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, Goal, GoalStatus, Level
 from goals.selectors import alignment_path
-from orgs.tenancy import tenant_context
 
 
 @dataclass

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services as goal_services
 from goals.access import Actor
 from notifications.models import Kind, Notification
 from notifications.views import PER_PAGE
-from orgs.tenancy import tenant_context
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

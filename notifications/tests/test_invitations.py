@@ -6,10 +6,10 @@ import re
 
 from django.core import mail
 
+from core.tenancy import tenant_context
 from notifications import tasks
 from notifications.models import EmailState, Kind, Notification
 from orgs.services import invitation_create
-from orgs.tenancy import tenant_context
 
 
 def test_the_broker_gets_ids_only_and_the_emailed_link_works(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from notifications.models import Kind, Notification, NotificationSettings
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 

@@ -10,12 +10,12 @@ from django.urls import reverse
 from kombu import pools
 
 from config.celery import app
+from core.tenancy import tenant_context
 from goals import services as goal_services
 from goals.access import Actor
 from notifications import tasks
 from notifications.models import EmailState, Kind, Notification
 from notifications.services import notify
-from orgs.tenancy import tenant_context
 
 
 def rows(cast, **filters) -> list[Notification]:

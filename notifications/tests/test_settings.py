@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.core import mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services as goal_services
 from goals.access import Actor
 from notifications import tasks
 from notifications.models import EmailState, Kind, Notification
 from notifications.views import SETTINGS_SAVED
-from orgs.tenancy import tenant_context
 
 APPROVED = Kind.GOAL_APPROVED.value
 

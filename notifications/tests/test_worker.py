@@ -8,8 +8,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from notifications.models import EmailState, Kind, Notification
-from orgs.tenancy import tenant_context
 from tests.test_celery_worker import worker  # noqa: F401  (the fixture)
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 OBJECTIVE = "Double weekly active teams"
 TITLE = "Onboard ten teams"

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs import services
 from orgs.csv_import import (
     BAD_EMAIL,
@@ -25,7 +26,6 @@ from orgs.csv_import import (
     people_import_plan,
 )
 from orgs.models import Invitation, Membership, Role, Unit, User
-from orgs.tenancy import tenant_context
 
 HEADER = "email,full_name,unit,manager_email,role"
 APPLY_BUTTON = "Apply these changes"

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs import csv_import
 from orgs.csv_import import CHANGED_MEANWHILE, MANAGER_NOT_JOINED, RowError
 from orgs.models import Invitation, Membership, Role, Unit, User
-from orgs.tenancy import tenant_context
 from orgs.views import INVITATION_RESENT, INVITATION_REVOKED
 
 HEADER = "email,full_name,unit,manager_email,role"

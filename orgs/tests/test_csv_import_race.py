@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.csv_import import CHANGED_MEANWHILE, people_import_apply
 from orgs.models import Membership, User
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 

@@ -8,9 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from orgs.models import Invitation, Membership, Role, User
 from orgs.services import ALREADY_MEMBER
-from orgs.tenancy import tenant_context
 
 
 @pytest.fixture

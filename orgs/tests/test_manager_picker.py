@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.forms import NOT_IN_ORG
 from orgs.models import Membership
-from orgs.tenancy import tenant_context
 from orgs.tests.test_people_search import add_engineers
 
 

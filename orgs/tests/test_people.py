@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import ApiToken, Membership, Role
 from orgs.services import LAST_ADMIN, REPORTING_CYCLE, SELF_MANAGER, api_token_create
-from orgs.tenancy import tenant_context
 
 
 def edit(cast, client, person, **changes):

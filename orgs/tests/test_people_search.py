@@ -4,8 +4,8 @@ import re
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, User
-from orgs.tenancy import tenant_context
 from tests.test_query_counts import request_queries
 
 

@@ -4,8 +4,8 @@ import re
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import ApiToken, Organization
-from orgs.tenancy import tenant_context
 
 
 def test_an_admin_changes_the_organisation_settings(cast, login):

@@ -7,8 +7,8 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from core.tenancy import set_current_org, set_current_user, tenant_context
 from orgs.models import Unit
-from orgs.tenancy import set_current_org, set_current_user, tenant_context
 
 pytestmark = pytest.mark.postgres
 

@@ -8,12 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services as goal_services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalEvent, Level
 from orgs import services
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 from orgs.tests.test_api import api
 from orgs.tests.test_api import url as api_url
 

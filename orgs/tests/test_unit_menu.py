@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.selectors import MENU_INDENT, unit_menu
-from orgs.tenancy import tenant_context
 from tests.factories import UnitFactory
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Unit
 from orgs.services import UNIT_MOVE_INTO_ITSELF, UNIT_NAME_TAKEN, UNIT_REASSIGN_REQUIRED
-from orgs.tenancy import tenant_context
 
 
 def units_url(cast, name="units", *args):

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.params import id_param
 from goals.access import request_actor
 from goals.health import health_for
 from goals.selectors import (
@@ -33,9 +34,8 @@ from goals.selectors import (
     team_goals,
     team_people,
 )
-from goals.views_checkin import GoalCard, _cycle_choice, _rows
+from goals.views.checkin import GoalCard, _cycle_choice, _rows
 from orgs.models import Membership
-from orgs.params import id_param
 
 
 def _whose_team(request: HttpRequest) -> Membership:

@@ -638,7 +638,7 @@ def _awaiting_reapproval(
     """Only when a change waits, and only for those who edit or approve the goal."""
     if not goal.needs_reapproval or not (can_edit or actor.can_approve(goal)):
         return None
-    from goals.views_approval import pending_changes
+    from goals.views.approval import pending_changes
 
     goal._prefetched_objects_cache = {"key_results": key_results}
     titles = {}

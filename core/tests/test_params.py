@@ -1,4 +1,4 @@
-"""Page filters read through orgs.params: NUL characters are stripped, ids that no
+"""Page filters read through core.params: NUL characters are stripped, ids that no
 column could hold are ignored, and neither is a server error."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from orgs.params import id_param, id_params, text_param, to_id
+from core.params import id_param, id_params, text_param, to_id
 from tests.test_isolation import goal_objects
 
 TOO_BIG = str(2**63)  # one more than the largest bigint

@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.params import to_id
 from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.models import COUNTED_STATUSES, Goal, GoalStatus, KeyResult, Level
 from goals.rollup import proposed_value
 from orgs.models import Membership, Unit
-from orgs.params import to_id
 
 BULK_NOTHING_CHOSEN = "Tick at least one goal to approve."
 BULK_REFUSED = (
@@ -438,7 +438,8 @@ def _cascade_units(actor: Actor) -> list[Unit]:
     units = Unit.objects.filter(org=actor.member.org_id).select_related("parent", "lead__user")
     if not actor.is_admin:
         units = units.filter(pk__in=list(actor.led_units))
-    return list(units.with_tree_fields())
+    # The tree order's recursive query walks this organisation's units only.
+    return list(units.with_tree_fields().tree_filter(org=actor.member.org_id))
 
 
 def _cascade_people(actor: Actor) -> list[Membership]:

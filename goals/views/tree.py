@@ -16,11 +16,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core import hierarchy
+from core.params import id_param, id_params, text_param
 from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
 from orgs.models import Membership, Organization
-from orgs.params import id_param, id_params, text_param
 from orgs.selectors import unit_paths
 
 # Enough for any tree a person opens by hand; keeps URLs and queries bounded.
@@ -69,12 +70,7 @@ class TreeState:
 
 
 def _ancestors(goal: Goal, nodes: dict[int, Goal]) -> list[int]:
-    found = []
-    pk = goal.parent_id
-    while pk in nodes and len(found) <= len(nodes):
-        found.append(pk)
-        pk = nodes[pk].parent_id
-    return found
+    return hierarchy.ancestors_in(nodes, goal.parent_id, limit=len(nodes) + 1)
 
 
 def _decorate(
