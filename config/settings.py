@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "orgs",
     "goals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.tenant",
                 "orgs.context_processors.switcher",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -197,6 +199,15 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-invitations": {
         "task": "orgs.tasks.purge_expired_invitations",
         "schedule": 6 * 60 * 60,
+    },
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": 60,
+    },
+    "notifications-weekly-digest": {
+        # Hourly: each person gets at most one digest a week (notifications.tasks).
+        "task": "notifications.tasks.weekly_digest",
+        "schedule": 60 * 60,
     },
 }
 

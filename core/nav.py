@@ -80,3 +80,17 @@ def menu(membership: Membership | None, org_slug: str) -> list[NavLink]:
         name = entry.url_name if isinstance(entry.url_name, str) else entry.url_name(membership)
         links.append(NavLink(entry.key, entry.label, reverse(name, args=[org_slug])))
     return links
+
+
+# Facts the header shows per membership (whether they lead anyone, unread notifications),
+# folded into the one query that reads the organisation switcher: name -> expression factory.
+_membership_facts: dict[str, Callable[[], object]] = {}
+
+
+def add_membership_fact(name: str, expression: Callable[[], object]) -> None:
+    """Annotate the switcher's memberships with ``name`` (an app's header fact, no query)."""
+    _membership_facts[name] = expression
+
+
+def membership_facts() -> dict[str, object]:
+    return {name: factory() for name, factory in _membership_facts.items()}

@@ -912,17 +912,32 @@ def notifications_paused() -> Iterator[None]:
         _notifications_on.reset(token)
 
 
+def _recipient(goal: Goal, kind: str) -> Membership | None:
+    """The owner; for a submitted goal, who approves it: the owner's manager, or for a unit
+    goal the lead of the unit above."""
+    if kind != "submitted":
+        return goal.owner
+    if goal.level == Level.UNIT and goal.unit_id:
+        unit = Unit.objects.filter(org=goal.org_id, pk=goal.unit_id).select_related("parent__lead")
+        parent = unit.first().parent if unit.exists() else None
+        return parent.lead if parent is not None else None
+    return goal.owner.manager
+
+
 def _notify(goal: Goal, kind: str, actor: Actor) -> None:
-    """Email who is concerned, after commit, that ``actor`` did ``kind`` to the goal."""
+    """Tell who is concerned that ``actor`` did ``kind`` to the goal: an outbox row now,
+    emailed after commit."""
     if not _notifications_on.get():
         return
-    from goals.tasks import notify_about_goal
+    from notifications.models import Kind
+    from notifications.services import notify
 
-    org_id, goal_id, actor_id = goal.org_id, goal.pk, actor.member.pk
-    transaction.on_commit(
-        lambda: notify_about_goal.delay(
-            org_id=org_id, goal_id=goal_id, kind=kind, actor_id=actor_id
-        )
+    notify(
+        org=goal.org_id,
+        recipient=_recipient(goal, kind),
+        kind=Kind(f"goal_{kind}"),
+        actor=actor.member,
+        goal=goal,
     )
 
 

@@ -55,3 +55,6 @@ class OrgsConfig(AppConfig):
                 url_names=frozenset({"org_settings", "api_tokens"}),
             ),
         )
+        from orgs.selectors import leads_people
+
+        nav.add_membership_fact("leads_people", leads_people)

@@ -8,26 +8,29 @@ from core import nav
 
 def _user_memberships(request: HttpRequest) -> list:
     """The user's memberships, read once a request (one query): the organisation switcher,
-    and for the menu whether the person leads anyone."""
+    annotated with the header's facts the apps registered (``nav.add_membership_fact``):
+    whether the person leads anyone, their unread notifications."""
     memberships = getattr(request, "_user_memberships", None)
     if memberships is None:
-        from orgs.selectors import leads_people, memberships_of_user
+        from orgs.selectors import memberships_of_user
 
         memberships = list(
-            memberships_of_user(user=request.user).annotate(leads_people=leads_people())
+            memberships_of_user(user=request.user).annotate(**nav.membership_facts())
         )
         request._user_memberships = memberships
     return memberships
 
 
-def _menu(request: HttpRequest, org) -> list[nav.NavLink]:
+def current_membership(request: HttpRequest):
+    """The switcher's row for this organisation's membership (with the header's facts)."""
     membership = getattr(request, "membership", None)
-    if membership is not None:
-        # The same membership as the switcher's row, which knows whether they lead anyone.
-        membership = next(
-            (m for m in _user_memberships(request) if m.pk == membership.pk), membership
-        )
-    return nav.menu(membership, org.slug)
+    if membership is None:
+        return None
+    return next((m for m in _user_memberships(request) if m.pk == membership.pk), membership)
+
+
+def _menu(request: HttpRequest, org) -> list[nav.NavLink]:
+    return nav.menu(current_membership(request), org.slug)
 
 
 def tenant(request: HttpRequest) -> dict:

@@ -254,15 +254,16 @@ def invitation_build(
 
 
 def invitations_send(*, org: Organization, sent: list[tuple[Invitation, str]]) -> None:
-    """Email saved invitations once the transaction commits."""
-    from orgs.tasks import send_invitation_email
+    """Email saved invitations once the transaction commits. The raw token is not handed
+    on: delivery mints the link's token from the database (notifications.tasks)."""
+    from notifications.models import Kind
+    from notifications.services import notify
 
-    def send() -> None:
-        for invitation, raw in sent:
-            send_invitation_email.delay(org_id=org.pk, invitation_id=invitation.pk, token=raw)
-
-    if sent:
-        transaction.on_commit(send)
+    for invitation, _raw in sent:
+        notify(
+            org=org, recipient=None, kind=Kind.INVITATION,
+            actor=invitation.invited_by, invitation=invitation,
+        )  # fmt: skip
 
 
 @transaction.atomic

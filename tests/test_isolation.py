@@ -13,6 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from core.tenancy import tenant_context
+from notifications.models import Kind, Notification
 from orgs.services import api_token_create, invitation_create
 
 METHODS = ["get", "post", "put", "patch", "delete"]
@@ -52,6 +53,9 @@ def objects_of(cast, on_commit) -> dict[str, str]:
     with tenant_context(cast.org.pk):
         key_result = goal.key_results.get()
         milestone = key_result.milestones.get()
+        notification = Notification.objects.create(
+            org=cast.org, recipient=cast.admin, kind=Kind.GOAL_APPROVED, goal=goal
+        )
     return {
         "goal_pk": str(goal.pk),
         "kr_pk": str(key_result.pk),
@@ -62,6 +66,7 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "token_pk": str(token.pk),
         "token": link.group(1),
         "invitation_pk": str(invitation.pk),
+        "notification_pk": str(notification.pk),
     }
 
 

@@ -48,11 +48,13 @@ def fill_every_tenant_table(cast) -> None:
     from goals import services as goal_services
     from goals.access import Actor
     from goals.models import Cycle, GoalStatus, Level
+    from notifications.models import NotificationSettings
     from orgs.services import api_token_create, invitation_create
 
     today = timezone.localdate()
     with tenant_context(cast.org.pk):
         api_token_create(membership=cast.member, name="script")
+        NotificationSettings.objects.create(org=cast.org, membership=cast.member)
         invitation_create(org=cast.org, invited_by=cast.admin, email="new@acme.test")
         cycle = Cycle.objects.create(
             org=cast.org, name="Q", start=today - timedelta(days=5), end=today + timedelta(days=60)

@@ -136,6 +136,8 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/profile/",
         f"{o}/settings/tokens/",
         f"{o}/goals/key-results/{kr.pk}/history/",
+        f"{o}/notifications/",
+        f"{o}/notifications/settings/",
     ]
     return {
         "admin": everyone

@@ -1,0 +1,110 @@
+"""The notification outbox: one row per thing someone should hear about.
+
+A service writes the row in its own transaction; delivery (email now, or in the
+weekly digest) happens after commit and marks the row, so nothing is sent twice.
+The same row is the in-app inbox entry.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import OrgScopedModel
+from orgs.models import Invitation, Membership
+
+
+class Kind(models.TextChoices):
+    GOAL_CASCADED = "goal_cascaded", "A goal is cascaded to you"
+    GOAL_SUBMITTED = "goal_submitted", "A goal awaits your approval"
+    GOAL_APPROVED = "goal_approved", "Your goal is approved"
+    GOAL_CHANGES_REQUESTED = "goal_changes_requested", "Changes are requested on your goal"
+    INVITATION = "invitation", "An invitation to join"
+
+
+# Kinds a person can tune on their settings page (an invitation goes to an address).
+PERSONAL_KINDS = [kind for kind in Kind if kind != Kind.INVITATION]
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", "Waiting to be emailed"
+    DIGEST = "digest", "Waiting for the weekly digest"
+    SENT = "sent", "Emailed"
+    SKIPPED = "skipped", "Not emailed"
+
+
+class Notification(OrgScopedModel):
+    """Someone (``actor``) did something (``kind``) to a goal or invitation that
+    ``recipient`` should hear about."""
+
+    recipient = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The subject: one nullable foreign key per kind of object, so the inbox can
+    # select_related it and a deleted subject takes its notifications with it.
+    goal = models.ForeignKey(
+        "goals.Goal", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    email_state = models.CharField(
+        max_length=10, choices=EmailState.choices, default=EmailState.PENDING
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    in_app = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["org", "recipient", "read_at"], name="notification_inbox"),
+            models.Index(fields=["org", "email_state", "created_at"], name="notification_outbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.email_state})"
+
+    @property
+    def sentence(self) -> str:
+        """Who did what, for the inbox and the digest (needs actor, goal, owner, parent)."""
+        from notifications.emails import goal_sentence
+
+        if self.goal_id is None:
+            return str(self.get_kind_display())
+        actor = self.actor.display_name if self.actor_id else "Someone"
+        return goal_sentence(self, actor=actor)
+
+    def get_path(self, org) -> str:
+        """Where the notification leads: its goal, else the inbox."""
+        if self.goal_id is not None:
+            return reverse("goals:goal_detail", args=[org.slug, self.goal_id])
+        return reverse("notifications:notifications", args=[org.slug])
+
+
+class NotificationSettings(OrgScopedModel):
+    """One person's choices: kinds they do not want by email or in the app, and whether
+    their emails wait for a weekly digest. No row means everything on, immediately."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_off = models.JSONField(default=list, blank=True)
+    in_app_off = models.JSONField(default=list, blank=True)
+    weekly_digest = models.BooleanField(default=False)
+    last_digest_week = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.membership}"
+
+    def wants_email(self, kind: str) -> bool:
+        return kind not in self.email_off
+
+    def wants_in_app(self, kind: str) -> bool:
+        return kind not in self.in_app_off

@@ -1,0 +1,181 @@
+"""Delivering notifications: one email per row, after commit; a sweep; a weekly digest.
+
+Tasks take ids and read everything else from the database inside the
+organisation's context: nothing secret (an invitation token) travels through
+the broker. A row is locked and claimed before its email goes out, so a retried
+task, the sweep and a second worker never email it twice; a failed send puts it
+back to pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from core.tasks import fan_out, ran_here, tenant_task
+from core.tenancy import tenant_context
+from notifications import emails
+from notifications.models import EmailState, Kind, Notification
+from notifications.services import settings_for
+from orgs.models import Invitation, Organization
+
+SWEEP_AFTER = timedelta(minutes=1)
+log = logging.getLogger(__name__)
+
+
+def _send(email: emails.Email) -> None:
+    message = EmailMultiAlternatives(email.subject, email.text, None, [email.to])
+    message.attach_alternative(email.html, "text/html")
+    message.send()
+
+
+def _compose(notification: Notification, org: Organization) -> emails.Email | None:
+    """The email for the row, or None when nobody should get one."""
+    if notification.kind == Kind.INVITATION:
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("invited_by__user")
+            .filter(org=org.pk, pk=notification.invitation_id, accepted_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            return None
+        # Only the hash is stored, so the link's token is minted here, in the transaction
+        # that marks the row sent: the link in the email is the one that works.
+        token, invitation.token_hash = Invitation.new_token()
+        invitation.save(update_fields=["token_hash"])
+        return emails.invitation_email(invitation, org, token)
+    recipient = notification.recipient
+    if recipient is None or not recipient.is_active or notification.goal_id is None:
+        return None
+    if not settings_for(membership=recipient).wants_email(notification.kind):
+        return None
+    return emails.goal_email(notification, org)
+
+
+def deliver_now(*, org_id: int, notification_id: int) -> bool:
+    """Email one pending notification once; True when an email went out.
+
+    The row is claimed (marked sent) and committed before the email goes out, so no
+    transaction or lock is held while the mail server answers and nothing is sent
+    twice; if sending fails the row is pending again, for the retry or the sweep.
+    """
+    with tenant_context(org_id):
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient__user", "actor__user", "goal__owner__user", "goal__parent")
+            .filter(org=org_id, pk=notification_id, email_state=EmailState.PENDING)
+            .first()
+        )
+        if notification is None:
+            return False
+        email = _compose(notification, Organization.objects.get(pk=org_id))
+        notification.email_state = EmailState.SENT if email else EmailState.SKIPPED
+        notification.emailed_at = timezone.now() if email else None
+        notification.save(update_fields=["email_state", "emailed_at"])
+    if email is None:
+        return False
+    try:
+        _send(email)
+    except Exception:
+        with tenant_context(org_id):
+            Notification.objects.filter(org=org_id, pk=notification_id).update(
+                email_state=EmailState.PENDING, emailed_at=None
+            )
+        raise
+    return True
+
+
+@shared_task(
+    autoretry_for=(ConnectionError, TimeoutError, OSError), retry_backoff=True, max_retries=5
+)
+def deliver(*, org_id: int, notification_id: int) -> bool:
+    return deliver_now(org_id=org_id, notification_id=notification_id)
+
+
+@shared_task
+def sweep() -> int:
+    """Email what is still pending a minute after it was written (a broker that was down,
+    a worker that died): one ``sweep_org`` task per organisation, so one organisation's
+    failure holds up nobody else. Returns the emails sent in this process (eager mode)."""
+    return sum(sent or 0 for sent in ran_here(fan_out(sweep_org)).values())
+
+
+@tenant_task
+def sweep_org(*, org_id: int) -> int:
+    cutoff = timezone.now() - SWEEP_AFTER
+    pending = list(
+        Notification.objects.filter(
+            org=org_id, email_state=EmailState.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    sent = 0
+    for pk in pending:
+        try:
+            sent += deliver_now(org_id=org_id, notification_id=pk)
+        except Exception:  # the next sweep tries again; the other rows go on
+            log.exception("Notification %s could not be delivered", pk)
+    return sent
+
+
+def week_of(moment) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@shared_task
+def weekly_digest() -> int:
+    """One email per person listing what waited for their digest; once per person a week.
+    One ``digest_org`` task per organisation; returns the emails sent in this process."""
+    return sum(sent or 0 for sent in ran_here(fan_out(digest_org)).values())
+
+
+@tenant_task
+def digest_org(*, org_id: int) -> int:
+    week = week_of(timezone.now())
+    recipients = set(
+        Notification.objects.filter(org=org_id, email_state=EmailState.DIGEST).values_list(
+            "recipient", flat=True
+        )
+    )
+    return sum(
+        digest_now(org_id=org_id, recipient_id=recipient_id, week=week)
+        for recipient_id in sorted(recipients)
+    )
+
+
+def digest_now(*, org_id: int, recipient_id: int, week: str) -> bool:
+    from notifications.models import NotificationSettings
+
+    with tenant_context(org_id):
+        prefs = (
+            NotificationSettings.objects.select_for_update()
+            .filter(org=org_id, membership=recipient_id)
+            .first()
+        )
+        if prefs is not None and prefs.last_digest_week == week:
+            return False
+        items = list(
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient__user", "actor__user", "goal__owner__user", "goal__parent")
+            .filter(org=org_id, recipient=recipient_id, email_state=EmailState.DIGEST)
+            .order_by("created_at", "pk")
+        )
+        if not items:
+            return False
+        now = timezone.now()
+        recipient = items[0].recipient
+        if recipient.is_active:
+            _send(emails.digest_email(items, Organization.objects.get(pk=org_id)))
+        Notification.objects.filter(org=org_id, pk__in=[n.pk for n in items]).update(
+            email_state=EmailState.SENT if recipient.is_active else EmailState.SKIPPED,
+            emailed_at=now,
+        )
+        if prefs is not None:
+            prefs.last_digest_week = week
+            prefs.save(update_fields=["last_digest_week"])
+        return recipient.is_active
