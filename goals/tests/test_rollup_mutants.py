@@ -1,0 +1,1 @@
+"""Roll-up rules pinned by mutation testing (issue 7, part 0)."""
