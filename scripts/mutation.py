@@ -212,6 +212,7 @@ def main() -> int:
                 outcome = run_tests(target, timeout)
                 if outcome == "passed":
                     survived.append(f"  {module}:{line}  {description}")
+                    print(f"survived{survived[-1]}", file=sys.stderr, flush=True)
                 else:
                     killed += 1
                     timeouts += outcome == "timeout"
