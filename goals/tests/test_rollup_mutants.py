@@ -1,1 +1,122 @@
-"""Roll-up rules pinned by mutation testing (issue 7, part 0)."""
+"""Roll-up rules pinned by mutation testing (issue 7, part 0): narrow key results, a target
+equal to its start, manual progress, milestones through the nightly job, and a nightly
+recomputation whose queries do not grow with the number of milestone key results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from goals import services
+from goals.access import Actor
+from goals.models import Goal, GoalStatus, KeyResult, Level, Milestone
+from goals.rollup import explain, kr_progress, recompute_all
+from goals.tasks import recompute_progress
+from orgs.tenancy import tenant_context
+
+D = Decimal
+K, R = KeyResult.Kind, KeyResult.Direction
+
+
+def approved(cast, cycle, title, key_results=(), **extra) -> Goal:
+    with tenant_context(cast.org.pk):
+        return services.goal_create(
+            actor=Actor(cast.admin),
+            cycle=cycle,
+            level=Level.ORGANISATION,
+            title=title,
+            status=GoalStatus.APPROVED,
+            key_results=list(key_results),
+            **extra,
+        )
+
+
+def progress_of(cast, goal) -> tuple[list[float], float]:
+    with tenant_context(cast.org.pk):
+        krs = list(KeyResult.objects.filter(goal=goal).order_by("position"))
+        return [kr.progress for kr in krs], Goal.objects.get(pk=goal.pk).progress
+
+
+@pytest.mark.parametrize(
+    "direction,start,target,value,expected",
+    [
+        (R.INCREASE, D(0), D(1), D("0.5"), 0.5),
+        (R.INCREASE, D(0), D(1), D("0.25"), 0.25),
+        (R.DECREASE, D(1), D(0), D("0.25"), 0.75),
+    ],
+)
+def test_a_key_result_one_unit_wide_moves_in_fractions(
+    cast, cycle, direction, start, target, value, expected
+):
+    """From 0 to 1 (a rate, a share): half-way is 50%, not "not reached"."""
+    goal = approved(
+        cast,
+        cycle,
+        "Raise the share of self-serve sign-ups",
+        [{"title": "Share", "direction": direction, "start_value": start, "target_value": target}],
+    )
+    with tenant_context(cast.org.pk):
+        kr = goal.key_results.get()
+        services.checkin_create(actor=Actor(cast.admin), key_result=kr, value=value)
+    assert progress_of(cast, goal) == ([pytest.approx(expected)], pytest.approx(expected))
+
+
+@pytest.mark.parametrize("current,expected", [(D(5), 1.0), (D(4), 0.0), (D(6), 0.0)])
+def test_a_target_equal_to_its_start_is_met_only_exactly_there(current, expected):
+    """The forms refuse it, but the rule is defined: no span, so met or not met."""
+    got = kr_progress(kind=K.NUMBER, direction=R.INCREASE, start=D(5), target=D(5), current=current)
+    assert got == expected
+
+
+def test_manual_progress_counts_while_nothing_else_does(cast, cycle):
+    goal = approved(cast, cycle, "Hire a head of design", manual_progress=D(40))
+    with tenant_context(cast.org.pk):
+        goal = Goal.objects.get(pk=goal.pk)
+        assert goal.progress == pytest.approx(0.4)
+        assert explain(goal) == ([], pytest.approx(0.4))
+        assert recompute_all(cast.org.pk, save=False)[goal.pk] == pytest.approx(0.4)
+
+
+MILESTONES = {"title": "Launch", "kind": K.MILESTONES, "milestones": ["Beta", "Docs", "GA"]}
+
+
+def test_milestones_survive_the_nightly_job_and_are_repaired_by_it(cast, cycle):
+    goal = approved(cast, cycle, "Launch the mobile app", [MILESTONES])
+    with tenant_context(cast.org.pk):
+        beta = Milestone.objects.get(key_result__goal=goal, title="Beta")
+        services.milestone_set_done(actor=Actor(cast.admin), milestone=beta, done=True)
+    assert progress_of(cast, goal) == ([pytest.approx(1 / 3)], pytest.approx(1 / 3))
+    # The nightly job agrees: nothing drifted, nothing changes.
+    assert recompute_progress()[cast.org.pk] == 0
+    assert progress_of(cast, goal) == ([pytest.approx(1 / 3)], pytest.approx(1 / 3))
+    # A corrupted number is put back to one milestone done out of three.
+    with tenant_context(cast.org.pk):
+        KeyResult.objects.filter(goal=goal).update(progress=1.0)
+        Goal.objects.filter(pk=goal.pk).update(progress=1.0)
+        assert recompute_all(cast.org.pk, save=False)[goal.pk] == pytest.approx(1 / 3)
+    assert recompute_progress()[cast.org.pk] == 1
+    assert progress_of(cast, goal) == ([pytest.approx(1 / 3)], pytest.approx(1 / 3))
+
+
+def test_a_milestones_key_result_with_none_done_is_at_zero_after_the_nightly_job(cast, cycle):
+    goal = approved(cast, cycle, "Open the Berlin office", [MILESTONES])
+    assert recompute_progress()[cast.org.pk] == 0
+    assert progress_of(cast, goal) == ([0.0], 0.0)
+
+
+def test_the_nightly_recomputation_runs_the_same_queries_for_any_number_of_milestone_krs(
+    cast, cycle
+):
+    def queries() -> int:
+        with tenant_context(cast.org.pk), CaptureQueriesContext(connection) as captured:
+            recompute_all(cast.org.pk)
+        return len(captured.captured_queries)
+
+    approved(cast, cycle, "One launch", [MILESTONES])
+    one = queries()
+    approved(cast, cycle, "Three launches", [MILESTONES, MILESTONES, MILESTONES])
+    approved(cast, cycle, "A measured goal", [{"title": "Calls", "target_value": D(10)}])
+    assert queries() == one
