@@ -15,6 +15,7 @@ from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level, Milestone
 from goals.rollup import explain, kr_progress, recompute_all
 from goals.tasks import recompute_progress
+from goals.tests.test_reapproval import active_goal, text, url
 from orgs.tenancy import tenant_context
 
 D = Decimal
@@ -120,3 +121,25 @@ def test_the_nightly_recomputation_runs_the_same_queries_for_any_number_of_miles
     approved(cast, cycle, "Three launches", [MILESTONES, MILESTONES, MILESTONES])
     approved(cast, cycle, "A measured goal", [{"title": "Calls", "target_value": D(10)}])
     assert queries() == one
+
+
+def test_a_goal_moving_to_another_parent_shows_what_each_parent_would_show(
+    cast, cycle, objective, login
+):
+    """The old parent loses the goal with the change, the new one gains it."""
+    goal = active_goal(cast, objective, current=100)  # 100%; the objective's own KR is at 0%
+    with tenant_context(cast.org.pk):
+        retention = services.goal_create(
+            actor=Actor(cast.admin),
+            cycle=cycle,
+            level=Level.ORGANISATION,
+            title="Retention",
+            status=GoalStatus.APPROVED,
+        )
+        services.goal_update(actor=Actor(cast.member), goal=goal, parent=retention)
+    for who in (cast.member, cast.manager):
+        page = text(login(who).get(url(cast, "goal_detail", goal.pk)))
+        assert (
+            "It contributes to “Double weekly active teams”: 50% now, 0% with the change." in page
+        )
+        assert "It contributes to “Retention”: 0% now, 100% with the change." in page
