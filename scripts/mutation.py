@@ -12,11 +12,14 @@ change.
     .venv/bin/python scripts/mutation.py goals/health.py  # one module
     .venv/bin/python scripts/mutation.py --max 20         # the first 20 mutants a module
     .venv/bin/python scripts/mutation.py --timeout 60     # seconds a mutant may take
+    .venv/bin/python scripts/mutation.py --shard 0/2      # every 2nd mutant from the 1st
 
 Speed: each module lists its tests fastest first and pytest stops at the first
-failure, so the slow property-based (Hypothesis, fixed seed) tests run only against
-mutants the quick ones missed. The timeout defaults to four times the unmutated run
-(at least 30 s).
+failure, so the slow property-based (Hypothesis) tests run only against mutants the
+quick ones missed; in those runs Hypothesis tries fixed examples and skips shrinking
+(this file doubles as the pytest plugin that sets that up). The timeout defaults to
+three times the unmutated run (at least 30 s). ``--shard i/n`` splits a module's mutants
+over n runs, each from its own copy of the tree (the driver rewrites files in place).
 
 PostgreSQL: orgs/tenancy.py acts only on PostgreSQL (set_config, row-level security),
 so its tests run there. Export the usual variables first; the driver creates the test
@@ -166,11 +169,26 @@ def _command(target: Target, first: bool) -> tuple[list[str], dict[str, str]]:
         "-q",
         "-p",
         "no:cacheprovider",
-        "--hypothesis-seed=0",
+        "-p",
+        "scripts.mutation",  # this file, as a pytest plugin: see pytest_configure
         *args,
         *target.tests,
     ]
     return command, env
+
+
+def pytest_configure(config) -> None:
+    """In a mutant's run Hypothesis tries fixed examples and does not shrink a failure:
+    that it fails is all the driver needs, and shrinking takes minutes."""
+    from hypothesis import Phase, settings
+
+    settings.register_profile(
+        "mutation",
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        derandomize=True,
+        database=None,
+    )
+    settings.load_profile("mutation")
 
 
 def run_tests(target: Target, timeout: float | None = None, first: bool = False) -> str:
@@ -190,7 +208,11 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", default=list(MODULES))
     parser.add_argument("--max", type=int, default=0, help="at most this many mutants a module")
     parser.add_argument("--timeout", type=float, default=0, help="seconds a mutant may take")
+    parser.add_argument(
+        "--shard", default="0/1", help="i/n: only every n-th mutant from the i-th (parallel runs)"
+    )
     args = parser.parse_args()
+    shard, shards = (int(part) for part in args.shard.split("/"))
     for module in args.modules:
         path = ROOT / module
         original = path.read_text()
@@ -202,12 +224,14 @@ def main() -> int:
         if run_tests(target, first=True) != "passed":
             print(f"{module}: its tests fail without any mutant; fix them first")
             return 1
-        timeout = args.timeout or max(30.0, 4 * (time.monotonic() - started))
+        timeout = args.timeout or max(30.0, 3 * (time.monotonic() - started))
         killed, timeouts, survived = 0, 0, []
         try:
             for n, (line, description, source) in enumerate(mutants(original)):
                 if args.max and n >= args.max:
                     break
+                if n % shards != shard:
+                    continue
                 path.write_text(source)
                 outcome = run_tests(target, timeout)
                 if outcome == "passed":
