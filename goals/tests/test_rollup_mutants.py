@@ -143,3 +143,16 @@ def test_a_goal_moving_to_another_parent_shows_what_each_parent_would_show(
             "It contributes to “Double weekly active teams”: 50% now, 0% with the change." in page
         )
         assert "It contributes to “Retention”: 0% now, 100% with the change." in page
+
+
+def test_renaming_a_milestones_key_result_keeps_its_progress(cast, cycle):
+    goal = approved(cast, cycle, "Launch the mobile app", [MILESTONES])
+    admin = Actor(cast.admin)
+    with tenant_context(cast.org.pk):
+        kr = goal.key_results.get()
+        for milestone in Milestone.objects.filter(key_result=kr, title__in=["Beta", "Docs"]):
+            services.milestone_set_done(actor=admin, milestone=milestone, done=True)
+        services.kr_update(actor=admin, key_result=kr, title="Launch on both stores")
+        kr = KeyResult.objects.get(pk=kr.pk)
+        assert (kr.title, kr.progress) == ("Launch on both stores", pytest.approx(2 / 3))
+        assert Goal.objects.get(pk=goal.pk).progress == pytest.approx(2 / 3)
