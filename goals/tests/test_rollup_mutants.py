@@ -16,6 +16,7 @@ from goals.models import Goal, GoalStatus, KeyResult, Level, Milestone
 from goals.rollup import explain, kr_progress, recompute_all
 from goals.tasks import recompute_progress
 from goals.tests.test_reapproval import active_goal, text, url
+from goals.tests.test_rollup_edges import approved_goal
 from orgs.tenancy import tenant_context
 
 D = Decimal
@@ -23,16 +24,7 @@ K, R = KeyResult.Kind, KeyResult.Direction
 
 
 def approved(cast, cycle, title, key_results=(), **extra) -> Goal:
-    with tenant_context(cast.org.pk):
-        return services.goal_create(
-            actor=Actor(cast.admin),
-            cycle=cycle,
-            level=Level.ORGANISATION,
-            title=title,
-            status=GoalStatus.APPROVED,
-            key_results=list(key_results),
-            **extra,
-        )
+    return approved_goal(cast, cycle, title, list(key_results), **extra)
 
 
 def progress_of(cast, goal) -> tuple[list[float], float]:
@@ -128,14 +120,8 @@ def test_a_goal_moving_to_another_parent_shows_what_each_parent_would_show(
 ):
     """The old parent loses the goal with the change, the new one gains it."""
     goal = active_goal(cast, objective, current=100)  # 100%; the objective's own KR is at 0%
+    retention = approved(cast, cycle, "Retention")
     with tenant_context(cast.org.pk):
-        retention = services.goal_create(
-            actor=Actor(cast.admin),
-            cycle=cycle,
-            level=Level.ORGANISATION,
-            title="Retention",
-            status=GoalStatus.APPROVED,
-        )
         services.goal_update(actor=Actor(cast.member), goal=goal, parent=retention)
     for who in (cast.member, cast.manager):
         page = text(login(who).get(url(cast, "goal_detail", goal.pk)))
