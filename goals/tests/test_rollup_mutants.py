@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from goals import services
 from goals.access import Actor
-from goals.models import Goal, GoalStatus, KeyResult, Level, Milestone
+from goals.models import Goal, KeyResult, Milestone
 from goals.rollup import explain, kr_progress, recompute_all
 from goals.tasks import recompute_progress
 from goals.tests.test_reapproval import active_goal, text, url
