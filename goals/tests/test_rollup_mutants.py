@@ -142,3 +142,16 @@ def test_renaming_a_milestones_key_result_keeps_its_progress(cast, cycle):
         kr = KeyResult.objects.get(pk=kr.pk)
         assert (kr.title, kr.progress) == ("Launch on both stores", pytest.approx(2 / 3))
         assert Goal.objects.get(pk=goal.pk).progress == pytest.approx(2 / 3)
+
+
+def test_a_weight_change_keeps_the_siblings_in_the_parents_number(cast, objective, login):
+    """Objective: its own key result at 0%, a sibling at 100%, this goal at 10%."""
+    active_goal(cast, objective, current=100)
+    goal = active_goal(cast, objective, current=10)
+    with tenant_context(cast.org.pk):
+        services.goal_update(actor=Actor(cast.member), goal=goal, weight=D(3))
+    page = text(login(cast.member).get(url(cast, "goal_detail", goal.pk)))
+    # (0 + 1 + 0.1) / 3 now; (0 + 1 + 3 × 0.1) / 5 with the change.
+    assert "It contributes to “Double weekly active teams”: 36.7% now, 26% with the change." in (
+        page
+    )
