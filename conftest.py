@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Organization, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory, OrganizationFactory, UnitFactory
 
 PASSWORD = "correct-horse-battery"

@@ -40,6 +40,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals import services  # noqa: E402
 from goals.access import Actor  # noqa: E402
 from goals.models import (  # noqa: E402
@@ -53,7 +54,6 @@ from goals.models import (  # noqa: E402
     Level,
 )
 from orgs.models import Membership, Organization, Role, Unit  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 DEPTH = 5
 NUMERIC = (KeyResult.Kind.NUMBER, KeyResult.Kind.PERCENT, KeyResult.Kind.CURRENCY)
@@ -185,7 +185,7 @@ def main() -> None:
 
     client = Client(HTTP_HOST="localhost")
     client.force_login(admin.member.user, backend="django.contrib.auth.backends.ModelBackend")
-    tree = reverse("goal_tree", args=[org.slug])
+    tree = reverse("goals:goal_tree", args=[org.slug])
 
     def get(url: str):
         def send() -> int:
@@ -204,7 +204,7 @@ def main() -> None:
 
     def post_checkin() -> int:
         response = client.post(
-            reverse("checkin", args=[org.slug, kr.pk]),
+            reverse("goals:checkin", args=[org.slug, kr.pk]),
             {"value": str(checkin_value()), "confidence": Confidence.MEDIUM, "note": ""},
             HTTP_HX_REQUEST="true",
         )
@@ -231,7 +231,7 @@ def main() -> None:
         ("tree page, search 'cloud'", get(f"{tree}?q=cloud")),
         (
             f"tree branch: children of the level-{DEPTH - 1} goal (htmx)",
-            get(reverse("goal_tree_children", args=[org.slug, chain[1].pk])),
+            get(reverse("goals:goal_tree_children", args=[org.slug, chain[1].pk])),
         ),
         (f"check-in at level {DEPTH} (htmx POST)", post_checkin),
         (f"check-in at level {DEPTH}, service call only", service_checkin),

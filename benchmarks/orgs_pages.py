@@ -31,8 +31,8 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from orgs.models import Membership, Organization, Unit, User  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 
 def pages(org: Organization) -> list[tuple[str, str, str]]:

@@ -39,9 +39,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals.models import CheckIn, Confidence, Cycle, Goal, GoalStatus, KeyResult  # noqa: E402
 from orgs.models import Membership, Organization  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from goals_pages import deep_key_result  # noqa: E402
@@ -178,7 +178,7 @@ def main() -> None:
             start, target = key_result.start_value, key_result.target_value
             value = start + (target - start) * share
             response = clients[role].post(
-                reverse("checkin", args=[org.slug, key_result.pk]),
+                reverse("goals:checkin", args=[org.slug, key_result.pk]),
                 {"value": str(value.quantize(Decimal("0.01"))), "confidence": "medium"},
                 HTTP_HX_REQUEST="true",
             )
@@ -188,15 +188,15 @@ def main() -> None:
         return send
 
     slug = org.slug
-    my_goals = reverse("my_goals", args=[slug])
-    api_goals = reverse("api_goals", args=[slug])
+    my_goals = reverse("goals:my_goals", args=[slug])
+    api_goals = reverse("goals_api:api_goals", args=[slug])
     rows = [
         ("My goals, member@", get("member", my_goals)),
         ("My goals, priya.raman@ (VP)", get("priya.raman", my_goals)),
         ("My goals, admin@ (CEO)", get("admin", my_goals)),
     ]
     try:
-        team = reverse("team_goals", args=[slug])
+        team = reverse("goals:team_goals", args=[slug])
     except NoReverseMatch:
         team = None
     if team:
@@ -211,9 +211,9 @@ def main() -> None:
             ),
             ("team page, priya.raman@", get("priya.raman", team)),
         ]
-    deep = reverse("goal_detail", args=[slug, chain[0].pk])
+    deep = reverse("goals:goal_detail", args=[slug, chain[0].pk])
     rows += [
-        ("tree page, member@, as it opens", get("member", reverse("goal_tree", args=[slug]))),
+        ("tree page, member@, as it opens", get("member", reverse("goals:goal_tree", args=[slug]))),
         ("goal page, level-5 goal, admin@", get("admin", deep)),
         ("goal page, level-5 goal, member@", get("member", deep)),
         ("API goal list, admin@", get("admin", api_goals)),

@@ -56,9 +56,9 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from scale_pages import measure  # noqa: E402
 
+from core.tenancy import tenant_context  # noqa: E402
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level  # noqa: E402
 from orgs.models import Membership, Organization, Role, Unit, User  # noqa: E402
-from orgs.tenancy import tenant_context  # noqa: E402
 
 LIMIT = 1.10  # per-request cost may grow by 10% at most
 
@@ -150,19 +150,19 @@ def rows(org: Organization) -> list[tuple[str, str, str]]:
             .first()
         )
     slug = org.slug
-    tree = reverse("goal_tree", args=[slug])
-    api = reverse("api_goals", args=[slug])
+    tree = reverse("goals:goal_tree", args=[slug])
+    api = reverse("goals_api:api_goals", args=[slug])
     try:
-        team = [("team page, manager@", "manager", reverse("team_goals", args=[slug]))]
+        team = [("team page, manager@", "manager", reverse("goals:team_goals", args=[slug]))]
     except NoReverseMatch:  # measuring the code from before the team page
         team = []
     return [
         ("tree page, member@, as it opens", "member", tree),
         ("tree page, admin@, as it opens", "admin", tree),
         ("tree page, member@, search 'cloud'", "member", f"{tree}?q=cloud"),
-        ("My goals, member@", "member", reverse("my_goals", args=[slug])),
+        ("My goals, member@", "member", reverse("goals:my_goals", args=[slug])),
         *team,
-        ("goal page, member@", "member", reverse("goal_detail", args=[slug, deep.pk])),
+        ("goal page, member@", "member", reverse("goals:goal_detail", args=[slug, deep.pk])),
         ("API goal list, member@", "member", api),
         ("API goal list, member@, this cycle", "member", f"{api}?cycle={cycle.pk}"),
     ]

@@ -73,9 +73,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # An organisation's API token as the request's user (opens the transaction).
+    "core.authentication.ApiTokenMiddleware",
     # Last: wraps the view and template rendering in one transaction with the
     # organisation set for row-level security.
-    "orgs.middleware.TenantMiddleware",
+    "core.middleware.TenantMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -223,16 +225,18 @@ STORAGES = {
 # --- REST framework ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orgs.api_auth.OrgTokenAuthentication",
+        "core.authentication.OrgTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Bounded: limit, offset, JSON depth and body size beyond the bounds are 400s (413).
-    "DEFAULT_PAGINATION_CLASS": "orgs.api_limits.BoundedLimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_limits.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # Services' Django exceptions as 400/403/413 answers, for every API view.
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "orgs.api_limits.BoundedJSONParser",
+        "core.api_limits.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

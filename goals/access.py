@@ -11,52 +11,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core import hierarchy
 from goals.models import Goal, GoalStatus, Level
-from orgs.models import Membership, Unit
+from orgs.models import Membership, Role, Unit
+from orgs.selectors import leads_people
 
+NOT_ALLOWED = "You are not allowed to do this."
+CHECKIN_NOT_ACTIVE = "Check-ins are for active (approved) goals."
 
-def _recursive_ids(sql: str, params: list) -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+# Deeper than any real reporting line or unit tree; stops a walk on a loop.
+MAX_DEPTH = 1000
 
 
 def subtree_ids(member: Membership) -> set[int]:
     """Everyone who reports to ``member``, directly or not (one recursive query)."""
-    table = connection.ops.quote_name(Membership._meta.db_table)
-    return _recursive_ids(
-        f"""
-        WITH RECURSIVE sub(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND manager_id = %s
-            UNION ALL
-            SELECT m.id, sub.depth + 1 FROM {table} m JOIN sub ON m.manager_id = sub.id
-            WHERE m.org_id = %s AND sub.depth < 1000
-        )
-        SELECT id FROM sub
-        """,
-        [member.org_id, member.pk, member.org_id],
+    return hierarchy.subtree_ids(
+        Membership,
+        member.org_id,
+        [member.pk],
+        parent_field="manager",
+        include_root=False,
+        max_depth=MAX_DEPTH,
     )
 
 
 def led_unit_ids(member: Membership) -> set[int]:
     """Units ``member`` leads and every unit below them (one recursive query)."""
-    table = connection.ops.quote_name(Unit._meta.db_table)
-    return _recursive_ids(
-        f"""
-        WITH RECURSIVE sub(id, depth) AS (
-            SELECT id, 0 FROM {table} WHERE org_id = %s AND lead_id = %s
-            UNION ALL
-            SELECT u.id, sub.depth + 1 FROM {table} u JOIN sub ON u.parent_id = sub.id
-            WHERE u.org_id = %s AND sub.depth < 1000
-        )
-        SELECT id FROM sub
-        """,
-        [member.org_id, member.pk, member.org_id],
-    )
+    led = Unit.objects.filter(org=member.org_id, lead=member.pk)
+    return hierarchy.subtree_ids(Unit, member.org_id, led, max_depth=MAX_DEPTH)
 
 
 @dataclass
@@ -156,6 +142,41 @@ class Actor:
 
     def can_cascade(self, goal: Goal) -> bool:
         return self.can_view(goal) and (self.is_admin or bool(self.subtree) or bool(self.led_units))
+
+
+def may_see_team(membership: Membership | None) -> bool:
+    """Whether the team page is in the menu: admins and managers."""
+    return membership is not None and (membership.is_admin or membership.role == Role.MANAGER)
+
+
+def may_approve(membership: Membership | None) -> bool:
+    """Whether goals may come to ``membership`` for approval: admins, anyone with a report,
+    unit leads.
+
+    Reads ``leads_people`` when the membership was loaded with it
+    (``orgs.selectors.leads_people``), else asks the database once.
+    """
+    if membership is None:
+        return False
+    if membership.is_admin:
+        return True
+    leads = getattr(membership, "leads_people", None)
+    if leads is None:
+        leads = Membership.objects.filter(leads_people(), pk=membership.pk).exists()
+    return leads
+
+
+def check_in_refusal(actor: Actor, goal: Goal) -> str:
+    """Why ``actor`` may not check in on ``goal`` now ("" if they may).
+
+    A goal that is not active says so to anyone; an active goal that is not the
+    actor's to check in on is PermissionDenied.
+    """
+    if actor.can_check_in(goal):
+        return ""
+    if goal.status != GoalStatus.APPROVED:
+        return CHECKIN_NOT_ACTIVE
+    raise PermissionDenied(NOT_ALLOWED)
 
 
 def get_goal(actor: Actor, pk: int, *, for_update: bool = False) -> Goal:

@@ -17,13 +17,14 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.api import api_validation_error
 from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.health import Health, health_for
@@ -40,7 +41,7 @@ from goals.models import (
     Visibility,
 )
 from goals.rollup import explain, proposed_progress
-from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView, api_validation_error
+from orgs.api import InOrgField, MembersReadAdminsWrite, OrgAPIView
 from orgs.models import Membership, Unit
 
 NO_SUCH_KEY_RESULT = "No such key result"
@@ -61,8 +62,6 @@ HEALTH_CODES = [
     ("not_started", "Not active yet"),
     ("cancelled", "Cancelled"),
 ]
-# Organisation objectives head the tree, then unit goals, then individual goals.
-LEVEL_RANK = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 STATUS_HELP = "One of: " + ", ".join(GoalStatus.values) + "."
 
 
@@ -82,11 +81,6 @@ class GoalsAPIView(OrgAPIView):
     @property
     def actor(self) -> Actor:
         return request_actor(self.request._request)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DjangoPermissionDenied):
-            exc = exceptions.PermissionDenied(str(exc) or None)
-        return super().handle_exception(exc)
 
     def parse(self, serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
         serializer = serializer_class(
@@ -1020,9 +1014,6 @@ class MilestoneView(GoalsAPIView):
         except Http404:
             raise Http404(NO_SUCH_MILESTONE) from None
         data = self.parse(MilestoneDoneSerializer, request.data)
-        goal = milestone.key_result.goal
-        if not self.actor.can_check_in(goal) and goal.status != GoalStatus.APPROVED:
-            raise DjangoValidationError(services.CHECKIN_NOT_ACTIVE)
         services.milestone_set_done(actor=self.actor, milestone=milestone, done=data["done"])
         return Response(KeyResultSerializer(self.get_key_result(milestone.key_result_id)).data)
 
@@ -1092,7 +1083,7 @@ class GoalTreeView(GoalsAPIView):
         for goal in goals:
             parent = nodes.get(goal.parent_id)
             (parent["children"] if parent else roots).append(nodes[goal.pk])
-        roots.sort(key=lambda node: LEVEL_RANK.get(node["level"], len(LEVEL_RANK)))
+        roots.sort(key=lambda node: Level.rank(node["level"]))
         data = {"cycle": CycleSerializer(cycle).data, "count": len(goals), "goals": roots}
         return Response(data)
 

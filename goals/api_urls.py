@@ -5,6 +5,8 @@ from django.urls import path
 from goals import api
 
 # Mounted under /api/v1/orgs/<slug:org_slug>/
+app_name = "goals_api"
+
 urlpatterns = [
     path("cycles/", api.CycleListView.as_view(), name="api_cycles"),
     path("cycles/<int:cycle_pk>/", api.CycleDetailView.as_view(), name="api_cycle"),

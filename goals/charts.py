@@ -15,16 +15,11 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.formatting import number
+
 WIDTH = 160
 HEIGHT = 40
 PAD = 4  # keeps the line and the last point's dot inside the box
-
-
-def number(value: Decimal | float | int) -> str:
-    """A value as people write it: 74.5000 -> "74.5", 1200 -> "1,200"."""
-    value = value if isinstance(value, Decimal) else Decimal(str(value))
-    text = format(value.normalize(), ",f")
-    return "0" if text == "-0" else text
 
 
 def with_unit(value: Decimal | float | int, unit_label: str = "") -> str:

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import (
@@ -37,7 +38,6 @@ from goals.models import (
 )
 from goals.rollup import kr_progress, recompute_all
 from orgs.models import Membership, Organization, Role, Unit
-from orgs.tenancy import tenant_context
 
 K = KeyResult.Kind
 D = KeyResult.Direction

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core import hierarchy
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, KeyResult, Level, Visibility
@@ -30,7 +31,6 @@ KR_TITLE_REQUIRED = "Say what the key result measures."
 TARGET_REQUIRED = "Give the target value."
 MILESTONES_REQUIRED = services.MILESTONES_REQUIRED
 
-LEVEL_ORDER = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 LEVEL_SHORT = {
     Level.ORGANISATION: "organisation objective",
     Level.UNIT: "unit goal",
@@ -59,15 +59,6 @@ def _date(**kwargs) -> forms.DateField:
         error_messages={"invalid": NOT_A_DATE},
         **kwargs,
     )
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form itself)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def open_cycles(org_id: int):
@@ -253,14 +244,10 @@ class GoalForm(forms.Form):
         )
         offered = visible.filter(cycle__in=cycle_ids)
         if self.goal is not None:
-            loops = (
-                Goal.objects.tree_filter(org=org_id)
-                .descendants(self.goal, include_self=True)
-                .values("pk")
-            )
+            loops = hierarchy.subtree(Goal, org_id, [self.goal.pk])
             offered = offered.exclude(pk__in=loops)
         goals = sorted(
-            offered, key=lambda g: (-g.cycle.start.toordinal(), LEVEL_ORDER[g.level], g.title)
+            offered, key=lambda g: (-g.cycle.start.toordinal(), Level.rank(g.level), g.title)
         )
         groups: dict[str, list[tuple[int, str]]] = {}
         for g in goals:

@@ -10,10 +10,11 @@ from django.db import models
 from django.utils import timezone
 from tree_queries.models import TreeNode
 
-from orgs.models import Membership, TenantModel, Unit
+from core.models import OrgScopedModel, TenantModel
+from orgs.models import Membership, Unit
 
 
-class Cycle(TenantModel):
+class Cycle(OrgScopedModel):
     """A goal period such as "2027 Q1"."""
 
     class Status(models.TextChoices):
@@ -53,6 +54,14 @@ class Level(models.TextChoices):
     ORGANISATION = "org", "Organisation objective"
     UNIT = "unit", "Unit goal"
     INDIVIDUAL = "individual", "Individual goal"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Where a level sorts: organisation objectives, unit goals, individual goals."""
+        return _LEVEL_RANK.get(value, len(_LEVEL_RANK))
+
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(Level)}
 
 
 class GoalStatus(models.TextChoices):
@@ -121,8 +130,6 @@ class Goal(TreeNode, TenantModel):
     created_by = models.ForeignKey(
         Membership, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title"]
@@ -166,7 +173,7 @@ class Goal(TreeNode, TenantModel):
         return round(self.progress * 100)
 
 
-class KeyResult(TenantModel):
+class KeyResult(OrgScopedModel):
     class Kind(models.TextChoices):
         NUMBER = "number", "Number"
         PERCENT = "percent", "Percentage"
@@ -211,7 +218,7 @@ class KeyResult(TenantModel):
         return self.title
 
 
-class Milestone(TenantModel):
+class Milestone(OrgScopedModel):
     key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
     done = models.BooleanField(default=False)
@@ -224,7 +231,7 @@ class Milestone(TenantModel):
         return self.title
 
 
-class CheckIn(TenantModel):
+class CheckIn(OrgScopedModel):
     """A new value for a key result, with confidence and an optional note."""
 
     key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="checkins")
@@ -245,7 +252,7 @@ class CheckIn(TenantModel):
         return f"{self.key_result}: {self.value}"
 
 
-class GoalEvent(TenantModel):
+class GoalEvent(OrgScopedModel):
     """Immutable record of a write: who, when, what, before and after."""
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="events")

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from core import hierarchy
 from goals.models import COUNTED_STATUSES, Goal, KeyResult, Milestone
 
 
@@ -168,23 +169,13 @@ def proposed_parents(goal: Goal, proposed: float) -> list[tuple[Goal, float, flo
     return effects
 
 
+# Deeper than any real cascade; stops a walk up on a loop written around the services.
+CHAIN_DEPTH = 1000
+
+
 def _ancestor_rows(org_id: int, goal_ids: list[int]) -> list[tuple[int, int | None, int]]:
     """(id, parent_id, depth below the start) of the goals and all their ancestors."""
-    table = connection.ops.quote_name(Goal._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(goal_ids))
-    sql = f"""
-        WITH RECURSIVE chain(id, parent_id, depth) AS (
-            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({placeholders})
-            UNION ALL
-            SELECT g.id, g.parent_id, chain.depth + 1
-            FROM {table} g JOIN chain ON g.id = chain.parent_id
-            WHERE g.org_id = %s AND chain.depth < 1000
-        )
-        SELECT id, parent_id, MAX(depth) FROM chain GROUP BY id, parent_id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [org_id, *goal_ids, org_id])
-        return cursor.fetchall()
+    return hierarchy.ancestor_rows(Goal, org_id, goal_ids, max_depth=CHAIN_DEPTH)
 
 
 def ancestor_ids(org_id: int, goal_id: int) -> set[int]:

@@ -30,6 +30,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from core import hierarchy
 from goals.access import Actor
 from goals.health import AT_RISK_GAP, CADENCE_DAYS, ON_TRACK_GAP, health_for
 from goals.models import (
@@ -57,7 +58,6 @@ STATUS_FILTERS = {
 NOT_ACTIVE_STATUSES = (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED)
 # A filtered tree shows this many matches at most (with their ancestors).
 MATCH_LIMIT = 200
-LEVEL_ORDER = {Level.ORGANISATION: 0, Level.UNIT: 1, Level.INDIVIDUAL: 2}
 
 
 # --- Cycles -------------------------------------------------------------------
@@ -81,15 +81,9 @@ def owner_named(*, org: Organization, pk: int) -> Membership | None:
 # --- Recursive walks ----------------------------------------------------------
 
 
-def _sql(qs: QuerySet) -> tuple[str, tuple]:
-    if qs.query.is_sliced:
-        return qs.query.sql_with_params()
-    return qs.order_by().values("pk").query.sql_with_params()
-
-
 def _union(parts: list[QuerySet]) -> RawSQL:
     """The ids of the goals in any of ``parts``, as one subquery."""
-    compiled = [_sql(qs) for qs in parts]
+    compiled = [hierarchy.id_sql(qs) for qs in parts]
     # Only Django-compiled SQL is interpolated; values are params.
     return RawSQL(  # noqa: S611
         " UNION ".join(sql for sql, _params in compiled),
@@ -97,7 +91,7 @@ def _union(parts: list[QuerySet]) -> RawSQL:
     )
 
 
-def _walk(start: QuerySet, within: QuerySet, *, up: bool) -> RawSQL:
+def _walk(start: QuerySet, within: QuerySet, *, org_id: int, up: bool) -> RawSQL:
     """Ids of the ``start`` goals and their ancestors (``up``) or descendants, as a subquery.
 
     ``start`` is a queryset of goals, or a sliced ``values("pk")`` one.
@@ -105,39 +99,8 @@ def _walk(start: QuerySet, within: QuerySet, *, up: bool) -> RawSQL:
     The walk only passes through goals in ``within``: a goal the actor may not see
     ends it.
     """
-    table = connection.ops.quote_name(Goal._meta.db_table)
-    join = "g.id = walk.parent_id" if up else "g.parent_id = walk.id"
-    start_sql, start_params = _sql(start)
-    within_sql, within_params = _sql(within)
-    # Only quoted table names and Django-compiled SQL are interpolated; values are params.
-    return RawSQL(  # noqa: S611
-        f"""
-        WITH RECURSIVE walk(id, parent_id) AS (
-            SELECT id, parent_id FROM {table} WHERE id IN ({start_sql})
-            UNION
-            SELECT g.id, g.parent_id FROM {table} g JOIN walk ON {join}
-            WHERE g.id IN ({within_sql})
-        )
-        SELECT id FROM walk
-        """,
-        (*start_params, *within_params),
-    )
-
-
-def _unit_subtree(org_id: int, unit_id: int) -> RawSQL:
-    """Ids of a unit and every unit below it, as a subquery."""
-    table = connection.ops.quote_name(Unit._meta.db_table)
-    return RawSQL(  # noqa: S611 - a quoted table name; values are params
-        f"""
-        WITH RECURSIVE sub(id) AS (
-            SELECT id FROM {table} WHERE org_id = %s AND id = %s
-            UNION
-            SELECT u.id FROM {table} u JOIN sub ON u.parent_id = sub.id WHERE u.org_id = %s
-        )
-        SELECT id FROM sub
-        """,
-        (org_id, unit_id, org_id),
-    )
+    walk = hierarchy.chain if up else hierarchy.subtree
+    return walk(Goal, org_id, start, within=within)
 
 
 # --- Filters ------------------------------------------------------------------
@@ -192,7 +155,7 @@ def health_q(
 def filter_q(filters: TreeFilters, *, cycle: Cycle, org: Organization) -> Q:
     q = Q()
     if filters.unit:
-        units = _unit_subtree(org.pk, filters.unit)
+        units = hierarchy.subtree(Unit, org.pk, [filters.unit])
         q &= Q(unit_id__in=units) | Q(owner__unit_id__in=units)
     if filters.owner:
         q &= Q(owner_id=filters.owner)
@@ -259,6 +222,7 @@ def tree_goals(
 ) -> list[Goal]:
     """The top of the tree, the children of opened goals (and of all their ancestors),
     and everything below the goals to expand: one query."""
+    org_id = actor.member.org_id
     visible = actor.visible_goals().filter(cycle=cycle)
     # Each kind of wanted goal is its own branch of a UNION of ids rather than a term
     # of one OR: PostgreSQL estimates each branch well, where it guessed thousands of
@@ -267,10 +231,10 @@ def tree_goals(
     if not actor.is_admin:
         parts.append(visible.filter(parent__in=hidden_goals(actor=actor, cycle=cycle)))
     if open_ids:
-        opened = _walk(visible.filter(pk__in=list(open_ids)), visible, up=True)
+        opened = _walk(visible.filter(pk__in=list(open_ids)), visible, org_id=org_id, up=True)
         parts.append(visible.filter(parent_id__in=opened))
     if expand_ids:
-        below = _walk(visible.filter(pk__in=list(expand_ids)), visible, up=False)
+        below = _walk(visible.filter(pk__in=list(expand_ids)), visible, org_id=org_id, up=False)
         parts.append(visible.filter(pk__in=below))
     rows = _tree_rows(visible, sees_all=actor.is_admin)
     wanted = _union(parts)
@@ -309,13 +273,13 @@ def tree_children(*, actor: Actor, goal: Goal, expand_all: bool = False) -> list
     visible = actor.visible_goals().filter(cycle=goal.cycle_id)
     rows = _tree_rows(visible, sees_all=actor.is_admin)
     if expand_all:
-        below = _walk(visible.filter(pk=goal.pk), visible, up=False)
+        below = _walk(visible.filter(pk=goal.pk), visible, org_id=goal.org_id, up=False)
         return list(rows.filter(pk__in=below).exclude(pk=goal.pk))
     return list(rows.filter(parent=goal))
 
 
 def _sort_key(goal: Goal) -> tuple:
-    return (LEVEL_ORDER.get(goal.level, 9), goal.title.lower(), goal.pk)
+    return (Level.rank(goal.level), goal.title.lower(), goal.pk)
 
 
 @dataclass
@@ -395,22 +359,8 @@ def _up_from(org_id: int, start: Iterable[int] | QuerySet) -> tuple[str, tuple]:
     level, so its cost follows the depth of the cascade, not the number of goals in the
     organisation or cycle.
     """
-    table = connection.ops.quote_name(Goal._meta.db_table)
-    if isinstance(start, QuerySet):
-        start_sql, start_params = _sql(start)
-    else:
-        ids = sorted(set(start)) or [0]
-        start_sql, start_params = ", ".join(["%s"] * len(ids)), tuple(ids)
-    sql = f"""
-        WITH RECURSIVE up(id, parent_id, depth) AS (
-            SELECT id, parent_id, 0 FROM {table} WHERE org_id = %s AND id IN ({start_sql})
-            UNION ALL
-            SELECT g.id, g.parent_id, up.depth + 1 FROM {table} g JOIN up ON g.id = up.parent_id
-            WHERE g.org_id = %s AND up.depth < {MAX_DEPTH:d}
-        )
-        SELECT id FROM up
-    """
-    return sql, (org_id, *start_params, org_id)
+    above = hierarchy.chain(Goal, org_id, start, max_depth=MAX_DEPTH)
+    return above.sql, above.params
 
 
 def _pk_in(sql: str, params: tuple) -> RawSQL:
@@ -436,13 +386,8 @@ def goals_above(*, org_id: int, goal_ids: Iterable[int]) -> QuerySet[Goal]:
 
 def path_above(goal: Goal, found: dict[int, Goal]) -> list[Goal]:
     """The goals above ``goal`` among ``found``, from the top down to its parent."""
-    path: list[Goal] = []
-    pk = goal.parent_id
-    while pk in found and len(path) <= MAX_DEPTH:
-        path.append(found[pk])
-        pk = found[pk].parent_id
-    path.reverse()
-    return path
+    above = hierarchy.ancestors_in(found, goal.parent_id, limit=MAX_DEPTH + 1)
+    return [found[pk] for pk in reversed(above)]
 
 
 def alignment_path(
@@ -483,22 +428,17 @@ def managed_member(*, manager: Membership, pk: int) -> Membership | None:
     """The member ``pk`` if ``manager`` is above them in the reporting lines, else None:
     one query, walking up the manager links from the member (as deep as the lines go,
     not as wide as the manager's whole subtree)."""
-    table = connection.ops.quote_name(Membership._meta.db_table)
-    # Only the quoted table name is interpolated; values are params.
+    chain = hierarchy.chain(
+        Membership,
+        manager.org_id,
+        [pk],
+        parent_field="manager",
+        include_start=False,
+        max_depth=MAX_DEPTH,
+    )
+    # Only the subquery's own SQL is interpolated; values are params.
     above = RawSQL(  # noqa: S611
-        f"""
-        %s IN (
-            WITH RECURSIVE up(id, manager_id, depth) AS (
-                SELECT id, manager_id, 0 FROM {table} WHERE org_id = %s AND id = %s
-                UNION ALL
-                SELECT m.id, m.manager_id, up.depth + 1 FROM {table} m
-                JOIN up ON m.id = up.manager_id WHERE m.org_id = %s AND up.depth < {MAX_DEPTH:d}
-            )
-            SELECT manager_id FROM up WHERE manager_id IS NOT NULL
-        )
-        """,
-        (manager.pk, manager.org_id, pk, manager.org_id),
-        output_field=BooleanField(),
+        f"%s IN ({chain.sql})", (manager.pk, *chain.params), output_field=BooleanField()
     )
     members = Membership.objects.filter(org=manager.org_id, pk=pk).select_related("user")
     return members.filter(above).first()

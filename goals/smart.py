@@ -6,8 +6,7 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from django.utils.formats import date_format
-
+from core.formatting import day
 from goals.models import Confidence, Level
 
 # Words that say a direction or an intention but not what changes.
@@ -54,11 +53,6 @@ class SmartCheck(NamedTuple):
     name: str
     ok: bool
     reason: str
-
-
-def day(value: date) -> str:
-    """16 Jan 2027: the app's date format."""
-    return date_format(value)
 
 
 def _words(title: str) -> list[str]:

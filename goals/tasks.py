@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from core.tasks import fan_out, ran_here, tenant_task
+from core.tenancy import tenant_context
 from goals.models import Goal, GoalEvent, GoalStatus, Level
 from orgs.models import Membership, Organization, Unit
-from orgs.tenancy import tenant_context
 
 SUBJECTS = {
     "cascaded": "A goal was cascaded to you: {title}",
@@ -72,7 +73,7 @@ def notify_about_goal(*, org_id: int, goal_id: int, kind: str, actor_id: int | N
         actor = Membership.objects.select_related("user").filter(org=org_id, pk=actor_id).first()
         actor_name = actor.display_name if actor else "Someone"
         org = Organization.objects.get(pk=org_id)
-        link = settings.SITE_URL + reverse("goal_detail", args=[org.slug, goal.pk])
+        link = settings.SITE_URL + reverse("goals:goal_detail", args=[org.slug, goal.pk])
         event = goal.events.filter(kind=kind).first()
         lines = [f"Hi {recipient.display_name},", "", _what(goal, kind, actor_name, event)]
         if event is not None and event.comment:
@@ -83,15 +84,21 @@ def notify_about_goal(*, org_id: int, goal_id: int, kind: str, actor_id: int | N
         return True
 
 
-@shared_task
-def recompute_progress() -> dict[int, int]:
-    """Nightly safety net: recompute every organisation's progress set-based; report drift."""
+@tenant_task
+def recompute_org_progress(*, org_id: int) -> int:
+    """Recompute one organisation's progress set-based; how many goals had drifted."""
     from goals.rollup import recompute_all
 
-    drift: dict[int, int] = {}
-    for org_id in Organization.objects.values_list("pk", flat=True):
-        with tenant_context(org_id):
-            before = dict(Goal.objects.filter(org=org_id).values_list("pk", "progress"))
-            after = recompute_all(org_id)
-            drift[org_id] = sum(1 for pk, value in after.items() if abs(before[pk] - value) > 1e-9)
-    return drift
+    before = dict(Goal.objects.filter(org=org_id).values_list("pk", "progress"))
+    after = recompute_all(org_id)
+    return sum(1 for pk, value in after.items() if abs(before[pk] - value) > 1e-9)
+
+
+@shared_task
+def recompute_progress() -> dict[int, int | None]:
+    """Nightly safety net: one recompute_org_progress task per organisation.
+
+    Returns each organisation's drift where the task ran in this process (eager
+    mode); None where a worker runs it.
+    """
+    return ran_here(fan_out(recompute_org_progress))

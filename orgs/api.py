@@ -11,12 +11,9 @@ organisation only, and writes go through the services.
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,23 +21,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from orgs import selectors, services
-from orgs.api_limits import RequestTooLarge
 from orgs.models import Invitation, Membership, Organization, Role, Unit
 
 ADMIN_ONLY = "Only admins of this organisation can do this."
 MEMBERSHIP_STATUSES = ["active", "inactive", "all"]
-
-
-def api_validation_error(error: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError as a DRF one: a 400 with errors keyed by field."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
-    return ValidationError(
-        {
-            api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-            for field, messages in error.message_dict.items()
-        }
-    )
 
 
 class MembersReadAdminsWrite(BasePermission):
@@ -72,13 +56,6 @@ class OrgAPIView(APIView):
         self.org = getattr(request._request, "org", None)
         self.membership = getattr(request._request, "membership", None)
         super().initial(request, *args, **kwargs)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DjangoValidationError):
-            exc = api_validation_error(exc)
-        elif isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge()
-        return super().handle_exception(exc)
 
     def parse(self, serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
         """Validate input with ``serializer_class``; a 400 with field errors when invalid."""

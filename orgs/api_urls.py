@@ -5,6 +5,8 @@ from django.urls import path
 from orgs import api
 
 # Mounted under /api/v1/orgs/<slug:org_slug>/
+app_name = "orgs_api"
+
 urlpatterns = [
     path("", api.OrganizationView.as_view(), name="api_org"),
     path("units/", api.UnitListView.as_view(), name="api_units"),

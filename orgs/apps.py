@@ -26,6 +26,13 @@ def grant_app_role(sender, using: str = "default", **kwargs) -> None:
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
 
 
+def _settings_page(membership) -> str:
+    """Admins land on the organisation's settings, everyone else on their API tokens."""
+    if membership is not None and membership.is_admin:
+        return "orgs:org_settings"
+    return "orgs:api_tokens"
+
+
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = "Organisations"
@@ -33,3 +40,18 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(grant_app_role, sender=self, dispatch_uid="orgs.grant_app_role")
+        from core import nav
+
+        nav.register(
+            nav.NavEntry(
+                "people", "People", "orgs:people", order=50, url_prefixes=("people", "person")
+            ),
+            nav.NavEntry("units", "Units", "orgs:units", order=60, url_prefixes=("unit",)),
+            nav.NavEntry(
+                "settings",
+                "Settings",
+                _settings_page,
+                order=70,
+                url_names=frozenset({"org_settings", "api_tokens"}),
+            ),
+        )

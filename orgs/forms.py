@@ -69,7 +69,7 @@ def _manager_field(org: Organization):
     """A menu of everyone for small organisations, an email with suggestions beyond 200."""
     if Membership.objects.filter(org=org, is_active=True).count() <= MANAGER_MENU_LIMIT:
         return _person_field(org, label="Reports to")
-    search = reverse("people_search", args=[org.slug])
+    search = reverse("orgs:people_search", args=[org.slug])
     attrs = {
         "list": "manager-options",
         "autocomplete": "off",

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone as dj_timezone
 from tree_queries.models import TreeNode
 
+from core.models import OrgScopedModel
+
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz] + [
     ("UTC", "UTC")
 ]
@@ -104,16 +106,7 @@ class Organization(models.Model):
         return self.name
 
 
-class TenantModel(models.Model):
-    """Abstract base: a row owned by one organisation."""
-
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        abstract = True
-
-
-class Unit(TreeNode, TenantModel):
+class Unit(TreeNode, OrgScopedModel):
     """A company, division, department or team; units form a tree of any depth."""
 
     name = models.CharField(max_length=120)
@@ -146,7 +139,7 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
-class Membership(TenantModel):
+class Membership(OrgScopedModel):
     """A person in an organisation: role, unit, title and the manager they report to."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -186,7 +179,7 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class Invitation(TenantModel):
+class Invitation(OrgScopedModel):
     """A one-time link inviting an email address into an organisation."""
 
     email = models.EmailField()
@@ -229,7 +222,7 @@ class Invitation(TenantModel):
         return self.accepted_at is None and self.expires_at > dj_timezone.now()
 
 
-class ApiToken(TenantModel):
+class ApiToken(OrgScopedModel):
     """A per-user token bound to one organisation, for scripts using the API."""
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")

@@ -3,11 +3,11 @@ organisation's object and a missing one give the same 404."""
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from core import hierarchy
 from orgs.models import ApiToken, Invitation, Membership, Organization, Unit, User
 
 
@@ -17,6 +17,13 @@ def memberships_of_user(*, user: User) -> QuerySet[Membership]:
         .select_related("org")
         .order_by("org__name")
     )
+
+
+def leads_people() -> Q:
+    """A membership with an active report or a unit to lead (a condition on memberships)."""
+    reports = Membership.objects.filter(org=OuterRef("org"), manager=OuterRef("pk"), is_active=True)
+    led = Unit.objects.filter(org=OuterRef("org"), lead=OuterRef("pk"))
+    return Q(Exists(reports)) | Q(Exists(led))
 
 
 def get_unit(*, org: Organization, pk: int) -> Unit:
@@ -83,11 +90,8 @@ def _unit_tree_rows(org: Organization) -> QuerySet[Unit]:
 
 def unit_subtree(unit: Unit) -> QuerySet[Unit]:
     """The unit and every unit below it; the recursive query stays inside its organisation."""
-    return (
-        Unit.objects.with_tree_fields()
-        .tree_filter(org=unit.org_id)
-        .filter(org=unit.org_id, tree_path__contains=unit.pk)
-    )
+    below = hierarchy.subtree(Unit, unit.org_id, [unit.pk])
+    return Unit.objects.filter(org=unit.org_id, pk__in=below)
 
 
 def unit_paths(*, org: Organization) -> dict[int, str]:
@@ -166,21 +170,11 @@ def people(
 
 
 def manager_chain_ids(*, membership: Membership) -> set[int]:
-    """The ids of everyone above ``membership`` in its reporting line: one recursive query."""
-    table = connection.ops.quote_name(Membership._meta.db_table)
-    sql = f"""
-        WITH RECURSIVE chain(id, manager_id, depth) AS (
-            SELECT id, manager_id, 0 FROM {table} WHERE id = %s AND org_id = %s
-            UNION ALL
-            SELECT m.id, m.manager_id, chain.depth + 1
-            FROM {table} m JOIN chain ON m.id = chain.manager_id
-            WHERE m.org_id = %s AND chain.depth < 10000
-        )
-        SELECT id FROM chain
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [membership.pk, membership.org_id, membership.org_id])
-        return {row[0] for row in cursor.fetchall()}
+    """The ids of ``membership`` and everyone above it in its reporting line: one recursive
+    query (bounded, so a loop in the lines cannot hang it)."""
+    return hierarchy.chain_ids(
+        Membership, membership.org_id, [membership.pk], parent_field="manager", max_depth=10000
+    )
 
 
 def invitations_pending(*, org: Organization) -> QuerySet[Invitation]:

@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tasks import fan_out, ran_here, tenant_task
+from core.tenancy import tenant_context
 from orgs.models import Invitation, Organization
-from orgs.tenancy import tenant_context
 
 
 @shared_task(
@@ -30,7 +31,7 @@ def send_invitation_email(*, org_id: int, invitation_id: int, token: str) -> boo
             return False
         org = Organization.objects.get(pk=org_id)
         link = settings.SITE_URL + reverse(
-            "invitation_accept", kwargs={"org_slug": org.slug, "token": token}
+            "orgs:invitation_accept", kwargs={"org_slug": org.slug, "token": token}
         )
         context = {"invitation": invitation, "org": org, "link": link}
         send_mail(
@@ -42,15 +43,21 @@ def send_invitation_email(*, org_id: int, invitation_id: int, token: str) -> boo
         return True
 
 
-@shared_task
-def purge_expired_invitations() -> int:
-    """Delete invitations that expired unused more than 30 days ago, org by org."""
+@tenant_task
+def purge_org_expired_invitations(*, org_id: int) -> int:
+    """Delete one organisation's invitations that expired unused more than 30 days ago."""
     cutoff = timezone.now() - timezone.timedelta(days=30)
-    total = 0
-    for org_id in Organization.objects.values_list("pk", flat=True):
-        with tenant_context(org_id):
-            deleted, _ = Invitation.objects.filter(
-                org=org_id, accepted_at__isnull=True, expires_at__lt=cutoff
-            ).delete()
-            total += deleted
-    return total
+    deleted, _ = Invitation.objects.filter(
+        org=org_id, accepted_at__isnull=True, expires_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+@shared_task
+def purge_expired_invitations() -> dict[int, int | None]:
+    """One purge_org_expired_invitations task per organisation.
+
+    Returns how many each organisation deleted where the task ran in this process
+    (eager mode); None where a worker runs it.
+    """
+    return ran_here(fan_out(purge_org_expired_invitations))

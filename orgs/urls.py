@@ -5,6 +5,8 @@ from django.urls import path
 from orgs import views, views_csv, views_profile
 
 # Mounted under /o/<slug:org_slug>/
+app_name = "orgs"
+
 urlpatterns = [
     path("", views.org_home, name="org_home"),
     path("units/", views.units, name="units"),

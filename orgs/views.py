@@ -17,6 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.forms import apply_service_errors
+from core.htmx import page_or_partial
+from core.middleware import tenant_public
+from core.params import id_param, text_param
 from orgs import selectors, services
 from orgs.forms import (
     AcceptInvitationForm,
@@ -28,9 +32,7 @@ from orgs.forms import (
     UnitForm,
     UnitRenameForm,
 )
-from orgs.middleware import tenant_public
 from orgs.models import Role, Unit
-from orgs.params import id_param, text_param
 
 PEOPLE_PER_PAGE = 50
 INVITATION_RESENT = "A new link was sent to {email}; the previous one no longer works."
@@ -47,22 +49,9 @@ def admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form itself)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _posted(request: HttpRequest):
     """The POST data for a bound form (even when empty), or None for an unbound one."""
     return request.POST if request.method == "POST" else None
-
-
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    return f"{template}#{partial}" if request.htmx else template
 
 
 # --- Home and switching -----------------------------------------------------
@@ -73,7 +62,7 @@ def _partial(request: HttpRequest, template: str, partial: str) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_of_user(user=request.user))
     if len(memberships) == 1:
-        return redirect("org_home", org_slug=memberships[0].org.slug)
+        return redirect("orgs:org_home", org_slug=memberships[0].org.slug)
     return render(request, "orgs/home.html", {"memberships": memberships})
 
 
@@ -104,10 +93,10 @@ def units(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 unit = services.unit_create(org=request.org, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"Unit “{unit.name}” created.")
-                return redirect("units", org_slug=org_slug)
+                return redirect("orgs:units", org_slug=org_slug)
     elif request.method == "POST":
         raise PermissionDenied("Only admins of this organisation can do this.")
     tree = selectors.unit_tree(org=request.org)
@@ -132,15 +121,15 @@ def unit_rename(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
                 unit=unit, name=form.cleaned_data["name"], parent=unit.parent, lead=unit.lead
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if request.htmx:
                 row = selectors.get_unit_row(org=request.org, pk=unit_pk)
                 return render(request, "orgs/units.html#unit-row", {"unit": row})
             messages.success(request, "Unit renamed.")
-            return redirect("units", org_slug=org_slug)
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
-    template = _partial(request, "orgs/unit_rename.html", "rename-form")
+    template = page_or_partial(request, "orgs/unit_rename.html", "rename-form")
     return render(request, template, {"unit": unit, "form": form}, status=status)
 
 
@@ -154,12 +143,12 @@ def unit_edit(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpResponse
         try:
             services.unit_update(unit=unit, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” saved.")
             if request.htmx:
-                return HttpResponseClientRedirect(reverse("units", args=[org_slug]))
-            return redirect("units", org_slug=org_slug)
+                return HttpResponseClientRedirect(reverse("orgs:units", args=[org_slug]))
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/unit_edit.html", {"unit": unit, "form": form}, status=status)
 
@@ -189,10 +178,10 @@ def unit_delete(request: HttpRequest, org_slug: str, unit_pk: int) -> HttpRespon
                 actor=request.membership,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Unit “{unit.name}” deleted.")
-            return redirect("units", org_slug=org_slug)
+            return redirect("orgs:units", org_slug=org_slug)
     status = 400 if form.errors else 200
     context = {
         "unit": unit,
@@ -234,7 +223,7 @@ def people(request: HttpRequest, org_slug: str) -> HttpResponse:
         "roles": Role.choices,
         "query": query.urlencode(),
     }
-    template = _partial(request, "orgs/people.html", "results")
+    template = page_or_partial(request, "orgs/people.html", "results")
     return render(request, template, context)
 
 
@@ -258,10 +247,10 @@ def person_edit(request: HttpRequest, org_slug: str, membership_pk: int) -> Http
         try:
             services.membership_update(membership=person, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"{person.display_name} saved.")
-            return redirect("people", org_slug=org_slug)
+            return redirect("orgs:people", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/person_edit.html", {"person": person, "form": form}, status=status)
 
@@ -278,7 +267,7 @@ def person_set_active(request: HttpRequest, org_slug: str, membership_pk: int) -
     else:
         verb = "reactivated" if active else "deactivated"
         messages.success(request, f"{person.display_name} {verb}.")
-    return redirect("person_edit", org_slug=org_slug, membership_pk=person.pk)
+    return redirect("orgs:person_edit", org_slug=org_slug, membership_pk=person.pk)
 
 
 @admin_required
@@ -291,10 +280,10 @@ def person_invite(request: HttpRequest, org_slug: str) -> HttpResponse:
                 org=request.org, invited_by=request.membership, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
-            return redirect("person_invite", org_slug=org_slug)
+            return redirect("orgs:person_invite", org_slug=org_slug)
     status = 400 if form.errors else 200
     pending = selectors.invitations_pending(org=request.org)[:50]
     return render(
@@ -308,7 +297,7 @@ def invitation_resend(request: HttpRequest, org_slug: str, invitation_pk: int) -
     invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
     services.invitation_resend(invitation=invitation)
     messages.success(request, INVITATION_RESENT.format(email=invitation.email))
-    return redirect("person_invite", org_slug=org_slug)
+    return redirect("orgs:person_invite", org_slug=org_slug)
 
 
 @admin_required
@@ -317,7 +306,7 @@ def invitation_revoke(request: HttpRequest, org_slug: str, invitation_pk: int) -
     invitation = selectors.get_pending_invitation(org=request.org, pk=invitation_pk)
     services.invitation_revoke(invitation=invitation)
     messages.success(request, INVITATION_REVOKED.format(email=invitation.email))
-    return redirect("person_invite", org_slug=org_slug)
+    return redirect("orgs:person_invite", org_slug=org_slug)
 
 
 @tenant_public
@@ -353,12 +342,12 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
             if form is None:
                 messages.error(request, " ".join(error.messages))
                 return redirect(request.path)
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if user is None:
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {request.org.name}.")
-            return redirect("org_home", org_slug=org_slug)
+            return redirect("orgs:org_home", org_slug=org_slug)
     context.update(form=form, has_account=has_account)
     status = 400 if form is not None and form.errors else 200
     return render(request, "orgs/invitation_accept.html", context, status=status)
@@ -379,7 +368,7 @@ def org_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
             checkin_cadence=form.cleaned_data["checkin_cadence"],
         )
         messages.success(request, "Settings saved.")
-        return redirect("org_settings", org_slug=org_slug)
+        return redirect("orgs:org_settings", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "orgs/settings.html", {"form": form}, status=status)
 
@@ -404,7 +393,7 @@ def api_token_revoke(request: HttpRequest, org_slug: str, token_pk: int) -> Http
     token = selectors.get_api_token(membership=request.membership, pk=token_pk)
     services.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("api_tokens", org_slug=org_slug)
+    return redirect("orgs:api_tokens", org_slug=org_slug)
 
 
 # --- Operations -------------------------------------------------------------

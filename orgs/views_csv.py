@@ -76,7 +76,7 @@ def _apply(request: HttpRequest, org_slug: str) -> HttpResponse:
         apply_form.add_error(None, error)
         return _page(request, context, status=400)
     messages.success(request, plan.applied_summary)
-    return redirect("people", org_slug=org_slug)
+    return redirect("orgs:people", org_slug=org_slug)
 
 
 def _preview(

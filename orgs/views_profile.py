@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.params import text_param
 from orgs import services
 from orgs.models import Membership
-from orgs.params import text_param
 
 PEOPLE_SEARCH_LIMIT = 20
 PASSWORD_CHANGED = "Your password is changed. Your other signed-in devices are signed out."
@@ -43,7 +43,7 @@ def profile(request: HttpRequest, org_slug: str) -> HttpResponse:
             form.add_error(None, error)  # keyed by field
         else:
             messages.success(request, "Your name is saved.")
-            return redirect("profile", org_slug=org_slug)
+            return redirect("orgs:profile", org_slug=org_slug)
     return _profile_page(request, form=form, password_form=PasswordChangeForm(user))
 
 
@@ -57,7 +57,7 @@ def password_change(request: HttpRequest, org_slug: str) -> HttpResponse:
         # Other sessions end (their hash no longer matches); this one is kept.
         update_session_auth_hash(request, password_form.user)
         messages.success(request, PASSWORD_CHANGED)
-        return redirect("profile", org_slug=org_slug)
+        return redirect("orgs:profile", org_slug=org_slug)
     form = ProfileForm(initial={"full_name": user.full_name})
     return _profile_page(request, form=form, password_form=password_form)
 

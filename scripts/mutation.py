@@ -21,14 +21,14 @@ quick ones missed; in those runs Hypothesis tries fixed examples and skips shrin
 three times the unmutated run (at least 30 s). ``--shard i/n`` splits a module's mutants
 over n runs, each from its own copy of the tree (the driver rewrites files in place).
 
-PostgreSQL: orgs/tenancy.py acts only on PostgreSQL (set_config, row-level security),
+PostgreSQL: core/tenancy.py acts only on PostgreSQL (set_config, row-level security),
 so its tests run there. Export the usual variables first; the driver creates the test
 database once (``--create-db``) and reuses it (``--reuse-db``) for every mutant. Without
 a PostgreSQL ``DATABASE_URL`` the module is skipped with a note.
 
     DATABASE_URL=postgres://cairn_owner:cairn_owner@127.0.0.1:5432/cairn \
     DATABASE_APP_ROLE=cairn_app REDIS_URL=redis://127.0.0.1:6379/0 \
-    CAIRN_TEST_DB_NAME=test_cairn_mutation .venv/bin/python scripts/mutation.py orgs/tenancy.py
+    CAIRN_TEST_DB_NAME=test_cairn_mutation .venv/bin/python scripts/mutation.py core/tenancy.py
 
 The source file is rewritten for each mutant and restored afterwards (also on Ctrl-C).
 """
@@ -70,8 +70,16 @@ MODULES: dict[str, Target] = {
     "goals/access.py": Target(
         ["goals/tests/test_access_rules.py", "goals/tests/test_permissions_matrix.py"]
     ),
-    "orgs/middleware.py": Target(["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"]),
-    "orgs/tenancy.py": Target(
+    "core/middleware.py": Target(["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"]),
+    "core/authentication.py": Target(
+        [
+            "core/tests/test_authentication.py",
+            "tests/test_tenancy_requests.py",
+            "orgs/tests/test_api.py",
+        ]
+    ),
+    "core/hierarchy.py": Target(["core/tests/test_hierarchy.py"]),
+    "core/tenancy.py": Target(
         [
             "tests/test_tenancy_mutants.py",
             "tests/test_tenancy_requests.py",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Organization, Role, Unit, User
-from orgs.tenancy import tenant_context
 
 
 class UserFactory(DjangoModelFactory):

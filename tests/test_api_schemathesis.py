@@ -27,8 +27,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from core.tenancy import tenant_context
 from orgs.services import api_token_create, invitation_create
-from orgs.tenancy import tenant_context
 from tests.test_isolation import goal_objects
 
 # Cases per operation: 25 keeps CI within a few minutes; raise it for a deeper run.

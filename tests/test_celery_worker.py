@@ -78,7 +78,7 @@ def test_a_real_worker_emails_the_invitation(cast, client, worker):
     mail_dir, log = worker
     client.force_login(cast.admin.user, backend="django.contrib.auth.backends.ModelBackend")
     response = client.post(
-        reverse("person_invite", args=[cast.org.slug]),
+        reverse("orgs:person_invite", args=[cast.org.slug]),
         {"email": "worker-test@example.test", "role": "member"},
     )
     assert response.status_code == 302

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle
-from orgs.tenancy import tenant_context
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Formats for machines (datetime attributes, date inputs) and the named app formats.
@@ -54,7 +54,7 @@ def test_the_approvals_queue_and_a_due_date_error_use_the_app_format(cast, login
         goal = services.goal_create(actor=Actor(cast.member), cycle=cycle, title="Tidy the docs")
         services.goal_submit(actor=Actor(cast.member), goal=goal)
         draft = services.goal_create(actor=Actor(cast.member), cycle=cycle, title="Fix the docs")
-    queue = login(cast.manager).get(reverse("approvals", args=[cast.org.slug]))
+    queue = login(cast.manager).get(reverse("goals:approvals", args=[cast.org.slug]))
     assert "31 Mar 2027" in queue.content.decode()
 
     data = {
@@ -66,7 +66,7 @@ def test_the_approvals_queue_and_a_due_date_error_use_the_app_format(cast, login
         "due_date": (today + timedelta(days=1000)).isoformat(),
         "manual_progress": "",
     }
-    edit = login(cast.member).post(reverse("goal_edit", args=[cast.org.slug, draft.pk]), data)
+    edit = login(cast.member).post(reverse("goals:goal_edit", args=[cast.org.slug, draft.pk]), data)
     assert (
         "The due date must fall inside the cycle (1 Jan 2027 – 31 Mar 2027)."
         in (edit.context["form"].errors["due_date"])

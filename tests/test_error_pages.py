@@ -43,7 +43,7 @@ def test_an_unknown_address_gets_the_branded_404(cast, login):
 @override_settings(DEBUG=False)
 def test_another_organisations_page_gets_the_same_404_without_naming_it(cast, login):
     client = login(cast.member)
-    response = client.get(reverse("people", args=[cast.other_org.slug]))
+    response = client.get(reverse("orgs:people", args=[cast.other_org.slug]))
     assert response.status_code == 404
     body = assert_branded_under_csp(response, "Page not found")
     assert cast.other_org.name not in body
@@ -52,7 +52,7 @@ def test_another_organisations_page_gets_the_same_404_without_naming_it(cast, lo
 @override_settings(DEBUG=False)
 def test_a_forbidden_action_gets_the_branded_403_with_the_reason(cast, login):
     client = login(cast.member)
-    response = client.get(reverse("org_settings", args=[cast.org.slug]))
+    response = client.get(reverse("orgs:org_settings", args=[cast.org.slug]))
     assert response.status_code == 403
     body = assert_branded_under_csp(response, "You can't do that here")
     assert "Only admins of this organisation can do this." in body
@@ -82,4 +82,4 @@ def test_in_debug_djangos_own_404_page_is_readable_and_app_pages_keep_the_csp(ca
     debug_page = client.get("/no/such/page/")
     assert debug_page.status_code == 404
     assert "Content-Security-Policy" not in debug_page.headers  # its inline style applies
-    assert client.get(reverse("org_home", args=[cast.org.slug]))["Content-Security-Policy"]
+    assert client.get(reverse("orgs:org_home", args=[cast.org.slug]))["Content-Security-Policy"]

@@ -12,8 +12,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from core.tenancy import tenant_context
 from orgs.services import api_token_create, invitation_create
-from orgs.tenancy import tenant_context
 
 METHODS = ["get", "post", "put", "patch", "delete"]
 MISSING = {"int": "987654321", "str": "no-such-thing", "slug": "no-such-thing"}

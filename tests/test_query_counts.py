@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Unit, User
-from orgs.tenancy import tenant_context
 
 # SAVEPOINT, organisation, session, user, membership, RELEASE SAVEPOINT, and on
 # PostgreSQL the two set_config calls that scope the transaction for row-level security.
@@ -79,7 +79,7 @@ def test_it_lists_units_in_a_fixed_number_of_queries(cast, size, login, django_a
     # the new-unit form's parent choices (unit paths), the unit tree with leads and
     # member counts, the organisation switcher, the new-unit form's lead choices
     with django_assert_num_queries(request_queries() + 4):
-        response = client.get(reverse("units", args=[cast.org.slug]))
+        response = client.get(reverse("orgs:units", args=[cast.org.slug]))
     assert response.status_code == 200
     assert len(response.context["tree"]) == size.units
 
@@ -90,7 +90,7 @@ def test_it_lists_units_for_a_member_in_a_fixed_number_of_queries(
     client = login(cast.member)
     # the unit tree, the organisation switcher
     with django_assert_num_queries(request_queries() + 2):
-        response = client.get(reverse("units", args=[cast.org.slug]))
+        response = client.get(reverse("orgs:units", args=[cast.org.slug]))
     assert response.status_code == 200
 
 
@@ -107,7 +107,7 @@ def test_it_lists_people_in_a_fixed_number_of_queries(
     # unit paths (filter menu and validation), the paginator's count, the organisation
     # switcher, one page of people with user, unit and manager
     with django_assert_num_queries(request_queries() + 4):
-        response = client.get(reverse("people", args=[cast.org.slug]), params)
+        response = client.get(reverse("orgs:people", args=[cast.org.slug]), params)
     assert response.status_code == 200
     page = response.context["page"]
     assert page.paginator.count == size.people if not query else page.paginator.count > 2
@@ -120,7 +120,7 @@ def test_it_shows_the_next_page_of_people_in_the_same_number_of_queries(
     client = login(cast.admin)
     # unit paths, the paginator's count, the organisation switcher, one page of people
     with django_assert_num_queries(request_queries() + 4):
-        response = client.get(reverse("people", args=[cast.org.slug]), {"page": 2})
+        response = client.get(reverse("orgs:people", args=[cast.org.slug]), {"page": 2})
     assert response.status_code == 200
 
 
@@ -131,7 +131,7 @@ def test_it_shows_the_org_home_in_a_fixed_number_of_queries(
     # the admin's reports (first 20), the people count, the unit count, the
     # organisation switcher; the admin reports to nobody
     with django_assert_num_queries(request_queries() + 4):
-        response = client.get(reverse("org_home", args=[cast.org.slug]))
+        response = client.get(reverse("orgs:org_home", args=[cast.org.slug]))
     assert response.status_code == 200
     assert response.context["people_count"] == size.people
 
@@ -143,6 +143,6 @@ def test_it_shows_a_managers_home_in_a_fixed_number_of_queries(
     # the reports (first 20), the people count, the unit count, the organisation
     # switcher; their manager comes with the membership the middleware loads
     with django_assert_num_queries(request_queries() + 4):
-        response = client.get(reverse("org_home", args=[cast.org.slug]))
+        response = client.get(reverse("orgs:org_home", args=[cast.org.slug]))
     assert response.status_code == 200
     assert len(response.context["reports"]) == 20

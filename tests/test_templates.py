@@ -28,5 +28,5 @@ def test_no_template_comment_spans_lines():
 def test_no_comment_text_reaches_a_rendered_page(cast, login):
     from django.urls import reverse
 
-    html = login(cast.member).get(reverse("my_goals", args=[cast.org.slug])).content.decode()
+    html = login(cast.member).get(reverse("goals:my_goals", args=[cast.org.slug])).content.decode()
     assert "{#" not in html and "#}" not in html

@@ -8,9 +8,9 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from orgs.middleware import TenantMiddleware
+from core.middleware import TenantMiddleware
+from core.tenancy import tenant_context
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 

@@ -14,10 +14,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.middleware import TenantMiddleware
+from core.tenancy import set_current_org, set_current_user, tenant_context
 from orgs import services
-from orgs.middleware import TenantMiddleware
 from orgs.models import ApiToken, Membership, Unit, User
-from orgs.tenancy import set_current_org, set_current_user, tenant_context
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -27,7 +27,7 @@ def _text(value):
 
 
 def move_changes_aside(apps, schema_editor):
-    from orgs.tenancy import set_current_org
+    from core.tenancy import set_current_org
 
     Organization = apps.get_model("orgs", "Organization")
     Goal = apps.get_model("goals", "Goal")

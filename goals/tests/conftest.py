@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Goal, GoalStatus, Level
 from orgs.models import Membership, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory, UnitFactory
 
 KRS = [{"title": "Calls", "start_value": Decimal(0), "target_value": Decimal(10)}]

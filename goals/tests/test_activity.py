@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import GoalEvent, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 
 def test_a_check_in_shows_the_previous_confidence_and_only_what_changed(
@@ -31,7 +31,7 @@ def test_a_check_in_shows_the_previous_confidence_and_only_what_changed(
         services.checkin_create(actor=bob, key_result=kr, value=Decimal(3), confidence="medium")
         latest = GoalEvent.objects.filter(goal=goal, kind="checked_in").first()
     assert (latest.before["confidence"], latest.after["confidence"]) == ("high", "medium")
-    response = login(cast.member).get(reverse("goal_detail", args=[cast.org.slug, goal.pk]))
+    response = login(cast.member).get(reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]))
     second, first = response.context["timeline"][:2]
     # The value checked in is shown plainly; the unchanged progress is left out.
     assert second.changes == [("Value", "", "3"), ("Confidence", "High", "Medium")]

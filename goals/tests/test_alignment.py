@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 
 @dataclass
@@ -102,7 +102,7 @@ def example(cast, cycle, objective) -> Example:
 
 
 def report(client, cast, **params):
-    response = client.get(reverse("alignment_report", args=[cast.org.slug]), params)
+    response = client.get(reverse("goals:alignment_report", args=[cast.org.slug]), params)
     assert response.status_code == 200
     return response
 
@@ -153,7 +153,7 @@ def test_the_page_shows_the_four_sections(cast, example, login):
         assert heading in body
     assert '<span class="unit-name">Platform</span>' in body and "60%" in body
     assert '<span class="unit-within">in Acme / Engineering</span>' in body
-    assert reverse("goal_detail", args=[cast.org.slug, example.backlog.pk]) in body
+    assert reverse("goals:goal_detail", args=[cast.org.slug, example.backlog.pk]) in body
 
 
 def test_a_member_sees_the_report_for_the_goals_they_may_see(cast, example, login):
@@ -208,10 +208,10 @@ def test_another_cycle_has_its_own_report(cast, example, login):
 
 
 def test_nobody_from_another_organisation_reads_it(cast, example, login):
-    response = login(cast.other_member).get(reverse("alignment_report", args=[cast.org.slug]))
+    response = login(cast.other_member).get(reverse("goals:alignment_report", args=[cast.org.slug]))
     assert response.status_code == 404
     other = login(cast.other_admin).get(
-        reverse("alignment_report", args=[cast.other_org.slug]),
+        reverse("goals:alignment_report", args=[cast.other_org.slug]),
         {"cycle": example.objective.cycle_id},
     )
     assert other.status_code == 404

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.api import (
@@ -23,7 +24,6 @@ from goals.api import (
 from goals.models import CheckIn, Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level, Milestone
 from orgs import services as org_services
 from orgs.models import Membership, Organization
-from orgs.tenancy import tenant_context
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

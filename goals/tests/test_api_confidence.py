@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals.models import KeyResult
-from orgs.tenancy import tenant_context
 
 
 def api(cast) -> APIClient:

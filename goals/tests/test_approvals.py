@@ -10,13 +10,13 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import explain
-from goals.views_approval import BULK_NOTHING_CHOSEN, BULK_REFUSED
+from goals.views.approval import BULK_NOTHING_CHOSEN, BULK_REFUSED
 from orgs.models import Membership, Unit, User
-from orgs.tenancy import tenant_context
 
 HTMX = {"HX-Request": "true"}
 
@@ -74,7 +74,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
     manager = login(cast.manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(
-            url(cast, "goal_cascade", objective.pk),
+            url(cast, "goals:goal_cascade", objective.pk),
             {"title": "Onboard ten teams", "people": [cast.member.pk, cast.member2.pk]},
         )
     assert response.status_code == 302
@@ -91,12 +91,12 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
         services.goal_submit(actor=bob, goal=bob_goal)
         services.goal_update(actor=carol, goal=carol_goal, manual_progress=Decimal(100))
         services.goal_submit(actor=carol, goal=carol_goal)
-    queue = manager.get(url(cast, "approvals"))
+    queue = manager.get(url(cast, "goals:approvals"))
     assert queued(queue) == [bob_goal.pk, carol_goal.pk]
     assert "Double weekly active teams" in text(queue)  # the parent they contribute to
 
     # The manager approves one inline...
-    response = manager.post(url(cast, "goal_approve", bob_goal.pk), headers=HTMX)
+    response = manager.post(url(cast, "goals:goal_approve", bob_goal.pk), headers=HTMX)
     assert response.status_code == 200
     assert "Approved “Onboard ten teams” (Bob Member (Acme))." in text(response)
     assert f'id="approval-{bob_goal.pk}"' in response.content.decode()
@@ -105,7 +105,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(
-            url(cast, "goal_request_changes", carol_goal.pk),
+            url(cast, "goals:goal_request_changes", carol_goal.pk),
             {"comment": "Add a key result we can measure."},
             headers=HTMX,
         )
@@ -115,7 +115,7 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
     (email,) = mail.outbox
     assert email.to == ["member2@acme.test"]
     assert "Add a key result we can measure." in email.body
-    assert queued(manager.get(url(cast, "approvals"))) == []
+    assert queued(manager.get(url(cast, "goals:approvals"))) == []
     assert fresh(cast, objective).progress == pytest.approx(0.25)  # KR at 0%, Bob's 50%
 
     # The owner revises and resubmits; the manager approves without JavaScript.
@@ -124,10 +124,10 @@ def test_a_cascade_goes_from_drafts_to_approved_goals_that_count_toward_the_obje
             actor=carol, goal=fresh(cast, carol_goal), title="Ship the onboarding flow"
         )
         services.goal_submit(actor=carol, goal=fresh(cast, carol_goal))
-    assert queued(manager.get(url(cast, "approvals"))) == [carol_goal.pk]
-    response = manager.post(url(cast, "goal_approve", carol_goal.pk))
+    assert queued(manager.get(url(cast, "goals:approvals"))) == [carol_goal.pk]
+    response = manager.post(url(cast, "goals:goal_approve", carol_goal.pk))
     assert response.status_code == 302
-    assert response["Location"] == url(cast, "approvals")
+    assert response["Location"] == url(cast, "goals:approvals")
 
     # The objective now counts both: (0 + 0.5 + 1) / 3.
     with tenant_context(cast.org.pk):
@@ -157,18 +157,18 @@ def test_the_queue_holds_the_subtrees_submitted_goals_and_unit_goals_below_led_u
     )
     draft(cast, cast.member2, objective, "Carol's draft")
 
-    manager_queue = queued(login(cast.manager).get(url(cast, "approvals")))
+    manager_queue = queued(login(cast.manager).get(url(cast, "goals:approvals")))
     assert manager_queue == [bobs.pk, platform.pk]  # not their own Engineering goal
-    admin_queue = queued(login(cast.admin).get(url(cast, "approvals")))
+    admin_queue = queued(login(cast.admin).get(url(cast, "goals:approvals")))
     assert admin_queue == [bobs.pk, platform.pk, engineering.pk]
-    member_page = login(cast.member).get(url(cast, "approvals"))
+    member_page = login(cast.member).get(url(cast, "goals:approvals"))
     assert queued(member_page) == []
     assert "Nothing is waiting for you." in text(member_page)
 
 
 def test_the_queue_shows_owner_unit_title_key_results_and_targets(cast, objective, login):
     goal = submitted(cast, cast.member, objective, "Faster builds", target=250)
-    response = login(cast.manager).get(url(cast, "approvals"))
+    response = login(cast.manager).get(url(cast, "goals:approvals"))
     assert f'<h2 id="goal-{goal.pk}">' in response.content.decode()  # the goal page links here
     page = text(response)
     assert "Bob Member (Acme) · Engineer, Platform" in page
@@ -183,12 +183,12 @@ def test_a_request_for_changes_needs_a_comment(cast, objective, login):
     goal = submitted(cast, cast.member, objective, "Vague goal")
     client = login(cast.manager)
     response = client.post(
-        url(cast, "goal_request_changes", goal.pk), {"comment": "  "}, headers=HTMX
+        url(cast, "goals:goal_request_changes", goal.pk), {"comment": "  "}, headers=HTMX
     )
     assert response.status_code == 400
     assert services.COMMENT_REQUIRED in text(response)
     assert f'id="approval-{goal.pk}"' in response.content.decode()  # the item again
-    response = client.post(url(cast, "goal_request_changes", goal.pk), {"comment": ""})
+    response = client.post(url(cast, "goals:goal_request_changes", goal.pk), {"comment": ""})
     assert response.status_code == 400
     assert services.COMMENT_REQUIRED in text(response)
     assert queued(response) == [goal.pk]
@@ -199,7 +199,7 @@ def test_it_explains_why_a_goal_could_not_be_approved(cast, objective, login):
     goal = draft(cast, cast.member, objective, "Not finished")
     with tenant_context(cast.org.pk):
         services.goal_cancel(actor=Actor(cast.member), goal=goal)
-    response = login(cast.manager).post(url(cast, "goal_approve", goal.pk), headers=HTMX)
+    response = login(cast.manager).post(url(cast, "goals:goal_approve", goal.pk), headers=HTMX)
     assert response.status_code == 400
     assert "A goal that is cancelled cannot be approved." in text(response)
 
@@ -208,29 +208,31 @@ def test_without_javascript_it_returns_to_a_safe_next_page(cast, objective, logi
     goal = submitted(cast, cast.member, objective, "Goal")
     other = submitted(cast, cast.member2, objective, "Other goal")
     client = login(cast.manager)
-    detail = url(cast, "goal_detail", goal.pk)
-    response = client.post(url(cast, "goal_approve", goal.pk), {"next": detail})
+    detail = url(cast, "goals:goal_detail", goal.pk)
+    response = client.post(url(cast, "goals:goal_approve", goal.pk), {"next": detail})
     assert response["Location"] == detail
-    response = client.post(url(cast, "goal_approve", other.pk), {"next": "https://evil.test/"})
-    assert response["Location"] == url(cast, "approvals")
+    response = client.post(
+        url(cast, "goals:goal_approve", other.pk), {"next": "https://evil.test/"}
+    )
+    assert response["Location"] == url(cast, "goals:approvals")
 
 
 def test_nobody_approves_or_sends_back_a_goal_they_do_not_manage(cast, objective, login):
     goal = submitted(cast, cast.member, objective, "Bob's goal")
     own = submitted(cast, cast.manager, objective, "Mallory's goal")
     peer = login(cast.member2)
-    assert peer.post(url(cast, "goal_approve", goal.pk)).status_code == 403
-    response = peer.post(url(cast, "goal_request_changes", goal.pk), {"comment": "No"})
+    assert peer.post(url(cast, "goals:goal_approve", goal.pk)).status_code == 403
+    response = peer.post(url(cast, "goals:goal_request_changes", goal.pk), {"comment": "No"})
     assert response.status_code == 403
     manager = login(cast.manager)
-    assert manager.post(url(cast, "goal_approve", own.pk)).status_code == 403
+    assert manager.post(url(cast, "goals:goal_approve", own.pk)).status_code == 403
     assert fresh(cast, goal).status == fresh(cast, own).status == GoalStatus.SUBMITTED
 
 
 def test_another_organisations_goal_is_not_found(cast, objective, client):
     goal = submitted(cast, cast.member, objective, "Bob's goal")
     client.force_login(cast.other_admin.user, backend="django.contrib.auth.backends.ModelBackend")
-    for name in ("goal_approve", "goal_request_changes"):
+    for name in ("goals:goal_approve", "goals:goal_request_changes"):
         response = client.post(
             reverse(name, args=[cast.other_org.slug, goal.pk]), {"comment": "Hi"}
         )
@@ -246,13 +248,13 @@ def test_a_target_change_after_approval_comes_back_with_the_diff(cast, objective
     with tenant_context(cast.org.pk):
         kr = KeyResult.objects.get(goal=goal)
         services.kr_update(actor=Actor(cast.member), key_result=kr, target_value=Decimal(150))
-    response = login(cast.manager).get(url(cast, "approvals"))
+    response = login(cast.manager).get(url(cast, "goals:approvals"))
     assert queued(response) == [goal.pk]
     page = text(response)
     assert "Changed since approval" in page
     assert "Changed Target of “Signups”: 100 → 150" in page
     client = login(cast.manager)
-    assert client.post(url(cast, "goal_approve", goal.pk), headers=HTMX).status_code == 200
+    assert client.post(url(cast, "goals:goal_approve", goal.pk), headers=HTMX).status_code == 200
     goal = fresh(cast, goal)
     assert (goal.status, goal.needs_reapproval) == (GoalStatus.APPROVED, False)
     assert Decimal(goal.approved_snapshot["key_results"][str(kr.pk)]["target_value"]) == 150
@@ -278,7 +280,7 @@ def test_the_diff_shows_parent_weight_and_key_results_added_and_removed(
             target_value=Decimal("4.5"),
             unit_label="%",
         )
-    page = text(login(cast.manager).get(url(cast, "approvals")))
+    page = text(login(cast.manager).get(url(cast, "goals:approvals")))
     assert "Contributes to: “Double weekly active teams” → “Retention”" in page
     assert "Weight: 1 → 2" in page
     assert "Added Key result “Churn”: Decrease to 4.5, from 8; weight 1" in page
@@ -290,7 +292,7 @@ def test_changes_can_be_sent_back_during_re_approval(cast, objective, login):
     with tenant_context(cast.org.pk):
         services.goal_update(actor=Actor(cast.member), goal=goal, weight=Decimal(3))
     response = login(cast.manager).post(
-        url(cast, "goal_request_changes", goal.pk), {"comment": "Keep the weight at 1."}
+        url(cast, "goals:goal_request_changes", goal.pk), {"comment": "Keep the weight at 1."}
     )
     assert response.status_code == 302
     assert fresh(cast, goal).status == GoalStatus.CHANGES_REQUESTED
@@ -303,7 +305,7 @@ def test_bulk_approve_approves_every_ticked_goal(cast, objective, login):
     goals = [submitted(cast, cast.member, objective, f"Goal {i}") for i in range(3)]
     client = login(cast.manager)
     ticked = [goals[0].pk, goals[2].pk]
-    response = client.post(url(cast, "approvals_bulk"), {"goals": ticked}, follow=True)
+    response = client.post(url(cast, "goals:approvals_bulk"), {"goals": ticked}, follow=True)
     assert "Approved 2 goals: “Goal 0” (Bob Member (Acme)), “Goal 2” (Bob Member (Acme))." in text(
         response
     )
@@ -338,7 +340,9 @@ def test_bulk_approve_refuses_the_lot_when_one_goal_is_not_theirs_to_approve(
             ).pk
     else:
         bad = "1; DROP TABLE"
-    response = login(cast.manager).post(url(cast, "approvals_bulk"), {"goals": [mine.pk, bad]})
+    response = login(cast.manager).post(
+        url(cast, "goals:approvals_bulk"), {"goals": [mine.pk, bad]}
+    )
     assert response.status_code == 400
     assert BULK_REFUSED.format(count=1, verb="is") in text(response)
     assert fresh(cast, mine).status == GoalStatus.SUBMITTED
@@ -346,7 +350,7 @@ def test_bulk_approve_refuses_the_lot_when_one_goal_is_not_theirs_to_approve(
 
 
 def test_bulk_approve_needs_a_ticked_goal(cast, objective, login):
-    response = login(cast.manager).post(url(cast, "approvals_bulk"), {})
+    response = login(cast.manager).post(url(cast, "goals:approvals_bulk"), {})
     assert response.status_code == 400
     assert BULK_NOTHING_CHOSEN in text(response)
 
@@ -398,6 +402,6 @@ def test_the_queue_runs_the_same_queries_whatever_its_length(
     # The subtree, the led units, the goals with owners, units, parents and cycles,
     # their key results, the titles of the parents they had when approved.
     with django_assert_num_queries(page_overhead() + 5):
-        response = client.get(url(cast, "approvals"))
+        response = client.get(url(cast, "goals:approvals"))
     assert len(response.context["items"]) == count
     assert text(response).count("Contributes to: “Growth” → “Retention”") == count // 2

@@ -7,17 +7,17 @@ from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, Level
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 
 PART = "Double the teams active in onboarding"
 
 
 def cascade_url(cast, goal) -> str:
-    return reverse("goal_cascade", args=[cast.org.slug, goal.pk])
+    return reverse("goals:goal_cascade", args=[cast.org.slug, goal.pk])
 
 
 def children_of(cast, goal) -> list[Goal]:
@@ -55,7 +55,7 @@ def test_it_creates_drafts_owned_by_the_chosen_people_linked_and_emails_them(
             {"title": PART, "people": [cast.member.pk, cast.member2.pk]},
         )
     assert response.status_code == 302
-    assert response["Location"] == reverse("goal_detail", args=[cast.org.slug, objective.pk])
+    assert response["Location"] == reverse("goals:goal_detail", args=[cast.org.slug, objective.pk])
     drafts = children_of(cast, objective)
     assert [(g.owner_id, g.status, g.level, g.title) for g in drafts] == [
         (cast.member.pk, GoalStatus.DRAFT, Level.INDIVIDUAL, PART),
@@ -165,7 +165,7 @@ def test_a_goal_the_manager_cannot_see_is_not_found(cast, cycle, login):
 
 def test_another_organisations_manager_gets_404(cast, objective, client):
     client.force_login(cast.other_manager.user, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("goal_cascade", args=[cast.other_org.slug, objective.pk])
+    url = reverse("goals:goal_cascade", args=[cast.other_org.slug, objective.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"people": [cast.other_member.pk]}).status_code == 404
 
@@ -178,7 +178,9 @@ def test_only_an_active_goal_is_cascaded(cast, cycle, objective, login):
         )  # fmt: skip
         services.goal_submit(actor=Actor(cast.manager), goal=submitted)
     client = login(cast.manager)
-    page = client.get(reverse("goal_detail", args=[cast.org.slug, submitted.pk])).content.decode()
+    page = client.get(
+        reverse("goals:goal_detail", args=[cast.org.slug, submitted.pk])
+    ).content.decode()
     assert cascade_url(cast, submitted) not in page
     response = client.get(cascade_url(cast, submitted))
     assert services.CASCADE_NOT_ACTIVE in response.content.decode()

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import KeyResult
-from orgs.tenancy import tenant_context
 
 COMMENT = "Say how Platform moves the number: raise the target to 150."
 
@@ -39,13 +39,13 @@ def test_the_comment_sits_on_top_of_the_goal_page_while_the_goal_is_with_its_own
     cast, objective, login
 ):
     goal = sent_back(cast, objective)
-    page = login(cast.member).get(url(cast, "goal_detail", goal.pk)).content.decode()
+    page = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).content.decode()
     top = page[: page.index('class="goal-layout"')]
     assert "Changes requested</strong> by Mallory Manager (Acme)" in top
     assert COMMENT in top
     with tenant_context(cast.org.pk):
         services.goal_submit(actor=Actor(cast.member), goal=goal)
-    page = login(cast.member).get(url(cast, "goal_detail", goal.pk)).content.decode()
+    page = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).content.decode()
     assert COMMENT not in page[: page.index('class="goal-layout"')]  # in the activity only
 
 
@@ -61,7 +61,7 @@ def test_a_resubmitted_goal_shows_the_approver_what_changed_since_the_request(
         )
         services.kr_add(actor=bob, goal=goal, title="Activation", target_value=Decimal(40))
         services.goal_submit(actor=bob, goal=goal)
-    queue = text(login(cast.manager).get(url(cast, "approvals")))
+    queue = text(login(cast.manager).get(url(cast, "goals:approvals")))
     assert "What changed since changes were requested" in queue
     assert f"Mallory Manager (Acme) asked: {COMMENT}" in queue
     assert "Changed Title: Grow signups → Grow signups on Platform" in queue
@@ -78,5 +78,5 @@ def test_a_goal_submitted_for_the_first_time_has_no_such_section(cast, objective
             actor=Actor(cast.member), cycle=objective.cycle, title="Grow", parent=objective
         )
         services.goal_submit(actor=Actor(cast.member), goal=goal)
-    queue = text(login(cast.manager).get(url(cast, "approvals")))
+    queue = text(login(cast.manager).get(url(cast, "goals:approvals")))
     assert "Grow" in queue and "What changed since changes were requested" not in queue

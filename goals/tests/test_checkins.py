@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.formatting import number
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
-from goals.charts import number, sparkline, with_unit
+from goals.charts import sparkline, with_unit
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, KeyResult, Level, Milestone
-from goals.views_checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
-from orgs.tenancy import tenant_context
+from goals.views.checkin import VALUE_NOT_A_NUMBER, VALUE_REQUIRED
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # SAVEPOINT, organisation, session, user, membership, RELEASE SAVEPOINT, and on
@@ -111,7 +112,7 @@ def percent(cast, g: Goal) -> int:
 def test_it_shows_a_member_their_goals_with_key_results_and_the_objective_they_serve(
     cast, tree, login
 ):
-    response = login(cast.member).get(url(cast, "my_goals"))
+    response = login(cast.member).get(url(cast, "goals:my_goals"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Automate the release" in html and "Deploys per week" in html
@@ -121,7 +122,7 @@ def test_it_shows_a_member_their_goals_with_key_results_and_the_objective_they_s
     assert "Engineering ships every day" in html
     assert f'class="progress-slot progress-of-{tree["unit"].pk}"' in html
     assert f'class="progress-slot progress-of-{tree["bob"].pk}"' in html
-    assert reverse("goal_detail", args=[cast.org.slug, tree["bob"].pk]) in html
+    assert reverse("goals:goal_detail", args=[cast.org.slug, tree["bob"].pk]) in html
     # Carol's goal is hers; a member has no reports' section.
     assert "Cut build time" not in html
     assert "Your reports' goals are on" not in html
@@ -138,9 +139,9 @@ def test_it_defaults_to_the_active_cycle_and_shows_another_one_when_asked(cast, 
         )
     goal(cast, cast.manager, cycle=later, title="Hire two engineers", owner=cast.member)
     client = login(cast.member)
-    html = client.get(url(cast, "my_goals")).content.decode()
+    html = client.get(url(cast, "goals:my_goals")).content.decode()
     assert "Automate the release" in html and "Hire two engineers" not in html
-    response = client.get(url(cast, "my_goals"), {"cycle": later.pk}, **HTMX)
+    response = client.get(url(cast, "goals:my_goals"), {"cycle": later.pk}, **HTMX)
     html = response.content.decode()
     assert "Hire two engineers" in html and "Automate the release" not in html
     assert "<html" not in html  # only the goals section is swapped
@@ -158,21 +159,21 @@ def test_a_manager_sees_their_reports_active_goals_and_may_check_in_on_them(
         status=GoalStatus.DRAFT,
     )
     client = login(cast.manager)
-    html = client.get(url(cast, "team_goals")).content.decode()
+    html = client.get(url(cast, "goals:team_goals")).content.decode()
     assert "Automate the release" in html and "Cut build time" in html
     assert "A draft idea" not in html
     carol_kr = kr_of(cast, tree["carol"])
-    assert url(cast, "checkin", carol_kr.pk) in html
+    assert url(cast, "goals:checkin", carol_kr.pk) in html
     # My goals lists the manager's own goals only, and leads to the team page.
-    html = client.get(url(cast, "my_goals")).content.decode()
+    html = client.get(url(cast, "goals:my_goals")).content.decode()
     assert "Automate the release" not in html and "Cut build time" not in html
-    assert f'href="{url(cast, "team_goals")}?cycle={cycle.pk}"' in html
+    assert f'href="{url(cast, "goals:team_goals")}?cycle={cycle.pk}"' in html
     # The manager's own unit goal is in their own section, with its progress bar.
     assert f'class="progress-slot progress-of-{tree["unit"].pk}"' in html
 
 
 def test_it_says_when_there_is_no_cycle_yet(cast, login):
-    response = login(cast.member).get(url(cast, "my_goals"))
+    response = login(cast.member).get(url(cast, "goals:my_goals"))
     assert response.status_code == 200
     assert "There is no goal cycle yet" in response.content.decode()
 
@@ -187,9 +188,9 @@ def test_a_draft_goal_is_listed_without_a_check_in_button(cast, cycle, objective
         key_results=deploys(),
         status=GoalStatus.DRAFT,
     )
-    html = login(cast.member).get(url(cast, "my_goals")).content.decode()
+    html = login(cast.member).get(url(cast, "goals:my_goals")).content.decode()
     assert "My draft" in html and "Check-ins open once this goal is approved." in html
-    assert url(cast, "checkin", kr_of(cast, draft).pk) not in html
+    assert url(cast, "goals:checkin", kr_of(cast, draft).pk) not in html
 
 
 # --- Checking in ----------------------------------------------------------------------
@@ -198,9 +199,9 @@ def test_a_draft_goal_is_listed_without_a_check_in_button(cast, cycle, objective
 def test_checking_in_updates_the_goal_and_all_its_ancestors_on_screen(cast, tree, login):
     kr = kr_of(cast, tree["bob"])
     client = login(cast.member)
-    page = client.get(url(cast, "my_goals")).content.decode()
+    page = client.get(url(cast, "goals:my_goals")).content.decode()
     response = client.post(
-        url(cast, "checkin", kr.pk),
+        url(cast, "goals:checkin", kr.pk),
         {"value": "6", "confidence": "high", "note": "CI is green"},
         **HTMX,
     )
@@ -232,7 +233,7 @@ def test_the_form_shows_the_last_entry_and_the_history_while_the_next_is_written
     kr = kr_of(cast, tree["bob"])
     for value, note in [(1, ""), (3, ""), (4, "Blocked on the staging database")]:
         check_in(cast, cast.manager, kr, value, note=note)
-    response = login(cast.member).get(url(cast, "checkin", kr.pk), **HTMX)
+    response = login(cast.member).get(url(cast, "goals:checkin", kr.pk), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="value"' in html and 'name="confidence"' in html and 'name="note"' in html
@@ -252,7 +253,7 @@ def test_it_refuses_a_value_that_is_not_a_number_and_saves_nothing(cast, tree, l
     client = login(cast.member)
     for value, message in [("seventy", VALUE_NOT_A_NUMBER), ("", VALUE_REQUIRED)]:
         response = client.post(
-            url(cast, "checkin", kr.pk), {"value": value, "confidence": "low"}, **HTMX
+            url(cast, "goals:checkin", kr.pk), {"value": value, "confidence": "low"}, **HTMX
         )
         assert response.status_code == 400
         html = response.content.decode()
@@ -266,19 +267,21 @@ def test_it_refuses_a_value_that_is_not_a_number_and_saves_nothing(cast, tree, l
 def test_without_javascript_it_posts_and_goes_back_to_my_goals(cast, tree, login):
     kr = kr_of(cast, tree["bob"])
     client = login(cast.member)
-    page = client.get(url(cast, "checkin", kr.pk))
+    page = client.get(url(cast, "goals:checkin", kr.pk))
     assert page.status_code == 200
     assert "Check in on “Deploys per week”" in page.content.decode()
-    response = client.post(url(cast, "checkin", kr.pk), {"value": "5", "confidence": "medium"})
+    response = client.post(
+        url(cast, "goals:checkin", kr.pk), {"value": "5", "confidence": "medium"}
+    )
     assert response.status_code == 302
     assert response["Location"] == (
-        f"{url(cast, 'my_goals')}?cycle={tree['bob'].cycle_id}#kr-{kr.pk}"
+        f"{url(cast, 'goals:my_goals')}?cycle={tree['bob'].cycle_id}#kr-{kr.pk}"
     )
     html = client.get(response["Location"]).content.decode()
     assert "Check-in on “Deploys per week” saved." in html
     assert percent(cast, tree["bob"]) == 50
     # A bad value on the page of its own: the page again, with the message, and a 400.
-    response = client.post(url(cast, "checkin", kr.pk), {"value": "", "confidence": "medium"})
+    response = client.post(url(cast, "goals:checkin", kr.pk), {"value": "", "confidence": "medium"})
     assert response.status_code == 400
     assert VALUE_REQUIRED in response.content.decode()
 
@@ -286,11 +289,11 @@ def test_without_javascript_it_posts_and_goes_back_to_my_goals(cast, tree, login
 def test_cancel_closes_the_form(cast, tree, login):
     kr = kr_of(cast, tree["bob"])
     client = login(cast.member)
-    response = client.get(url(cast, "checkin", kr.pk) + "?closed=1", **HTMX)
+    response = client.get(url(cast, "goals:checkin", kr.pk) + "?closed=1", **HTMX)
     assert response.status_code == 200
     assert f'id="kr-{kr.pk}"' in response.content.decode()
     assert 'name="value"' not in response.content.decode()
-    response = client.get(url(cast, "checkin", kr.pk) + "?closed=1")
+    response = client.get(url(cast, "goals:checkin", kr.pk) + "?closed=1")
     assert response.status_code == 302 and response["Location"].endswith(f"#kr-{kr.pk}")
 
 
@@ -305,10 +308,10 @@ def test_a_done_or_not_done_key_result_is_checked_in_with_a_choice(cast, cycle, 
     )
     kr = kr_of(cast, g)
     client = login(cast.member)
-    html = client.get(url(cast, "checkin", kr.pk), **HTMX).content.decode()
+    html = client.get(url(cast, "goals:checkin", kr.pk), **HTMX).content.decode()
     assert 'type="radio" name="value" value="1"' in html and "Not done" in html
     response = client.post(
-        url(cast, "checkin", kr.pk), {"value": "1", "confidence": "high"}, **HTMX
+        url(cast, "goals:checkin", kr.pk), {"value": "1", "confidence": "high"}, **HTMX
     )
     assert response.status_code == 200
     assert oob_progress(response.content.decode()) == {g.pk: 100}
@@ -334,8 +337,8 @@ def test_milestones_are_ticked_off_with_checkboxes(cast, cycle, login):
     with tenant_context(cast.org.pk):
         outline = Milestone.objects.get(key_result=kr, title="Outline")
     client = login(cast.member)
-    html = client.get(url(cast, "my_goals")).content.decode()
-    toggle = url(cast, "milestone_toggle", outline.pk)
+    html = client.get(url(cast, "goals:my_goals")).content.decode()
+    toggle = url(cast, "goals:milestone_toggle", outline.pk)
     assert f'hx-post="{toggle}"' in html and 'type="checkbox"' in html
     response = client.post(toggle, {"done": "1"}, **HTMX)
     assert response.status_code == 200
@@ -343,10 +346,10 @@ def test_milestones_are_ticked_off_with_checkboxes(cast, cycle, login):
     assert oob_progress(html) == {g.pk: 25}
     assert "1 of 4 milestones done" in html
     # A check-in on a checklist carries confidence and a note; its value is the count done.
-    form = client.get(url(cast, "checkin", kr.pk), **HTMX).content.decode()
+    form = client.get(url(cast, "goals:checkin", kr.pk), **HTMX).content.decode()
     assert 'name="value"' not in form and 'name="confidence"' in form
     response = client.post(
-        url(cast, "checkin", kr.pk), {"confidence": "low", "note": "Waiting on legal"}, **HTMX
+        url(cast, "goals:checkin", kr.pk), {"confidence": "low", "note": "Waiting on legal"}, **HTMX
     )
     assert response.status_code == 200
     assert "Last: <strong>1 done</strong>" in response.content.decode()
@@ -362,8 +365,8 @@ def test_milestones_are_ticked_off_with_checkboxes(cast, cycle, login):
 def test_a_member_may_not_check_in_on_someone_elses_goal(cast, tree, login):
     kr = kr_of(cast, tree["carol"])
     client = login(cast.member)
-    assert client.get(url(cast, "checkin", kr.pk), **HTMX).status_code == 403
-    response = client.post(url(cast, "checkin", kr.pk), {"value": "9", "confidence": "high"})
+    assert client.get(url(cast, "goals:checkin", kr.pk), **HTMX).status_code == 403
+    response = client.post(url(cast, "goals:checkin", kr.pk), {"value": "9", "confidence": "high"})
     assert response.status_code == 403
     with tenant_context(cast.org.pk):
         assert not CheckIn.objects.filter(key_result=kr).exists()
@@ -372,7 +375,7 @@ def test_a_member_may_not_check_in_on_someone_elses_goal(cast, tree, login):
 def test_a_manager_may_check_in_on_a_reports_goal(cast, tree, login):
     kr = kr_of(cast, tree["carol"])
     response = login(cast.manager).post(
-        url(cast, "checkin", kr.pk), {"value": "2", "confidence": "medium"}, **HTMX
+        url(cast, "goals:checkin", kr.pk), {"value": "2", "confidence": "medium"}, **HTMX
     )
     assert response.status_code == 200
     assert percent(cast, tree["carol"]) == 20
@@ -390,7 +393,7 @@ def test_a_goal_that_is_not_active_refuses_check_ins(cast, cycle, objective, log
     )
     kr = kr_of(cast, draft)
     response = login(cast.member).post(
-        url(cast, "checkin", kr.pk), {"value": "3", "confidence": "high"}, **HTMX
+        url(cast, "goals:checkin", kr.pk), {"value": "3", "confidence": "high"}, **HTMX
     )
     assert response.status_code == 400
     assert services.CHECKIN_NOT_ACTIVE in response.content.decode()
@@ -401,12 +404,12 @@ def test_a_goal_that_is_not_active_refuses_check_ins(cast, cycle, objective, log
 def test_another_orgs_key_result_or_milestone_is_not_found(cast, tree, login):
     kr = kr_of(cast, tree["bob"])
     client = login(cast.other_admin)
-    other = reverse("checkin", args=[cast.other_org.slug, kr.pk])
+    other = reverse("goals:checkin", args=[cast.other_org.slug, kr.pk])
     assert client.get(other, **HTMX).status_code == 404
     assert client.post(other, {"value": "3", "confidence": "high"}).status_code == 404
     with tenant_context(cast.org.pk):
         ms = Milestone.objects.create(org=cast.org, key_result=kr, title="Hidden")
-    toggle = reverse("milestone_toggle", args=[cast.other_org.slug, ms.pk])
+    toggle = reverse("goals:milestone_toggle", args=[cast.other_org.slug, ms.pk])
     assert client.post(toggle, {"done": "1"}).status_code == 404
 
 
@@ -421,7 +424,7 @@ def test_a_private_goal_the_member_may_not_see_is_not_found(cast, cycle, login):
         key_results=deploys(),
     )
     kr = kr_of(cast, private)
-    assert login(cast.member).get(url(cast, "checkin", kr.pk), **HTMX).status_code == 404
+    assert login(cast.member).get(url(cast, "goals:checkin", kr.pk), **HTMX).status_code == 404
 
 
 def test_only_visible_ancestors_come_back_out_of_band(cast, cycle, login):
@@ -447,7 +450,7 @@ def test_only_visible_ancestors_come_back_out_of_band(cast, cycle, login):
     kr = kr_of(cast, mine)
     html = (
         login(cast.member)
-        .post(url(cast, "checkin", kr.pk), {"value": "5", "confidence": "high"}, **HTMX)
+        .post(url(cast, "goals:checkin", kr.pk), {"value": "5", "confidence": "high"}, **HTMX)
         .content.decode()
     )
     assert oob_progress(html) == {mine.pk: 50}
@@ -503,7 +506,7 @@ def test_my_goals_runs_a_fixed_number_of_queries(
     # goals, the goals above them (one walk up), the key results, their milestones,
     # their latest check-ins with authors, the organisation switcher
     with django_assert_num_queries(request_queries() + 8):
-        response = client.get(url(cast, "my_goals"))
+        response = client.get(url(cast, "goals:my_goals"))
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('class="card goal-card"') == count
@@ -528,7 +531,7 @@ def test_a_check_in_runs_the_same_number_of_queries_at_every_depth(cast, cycle, 
         kr = kr_of(cast, parent)
         with CaptureQueriesContext(connection) as captured:
             response = client.post(
-                url(cast, "checkin", kr.pk), {"value": "5", "confidence": "high"}, **HTMX
+                url(cast, "goals:checkin", kr.pk), {"value": "5", "confidence": "high"}, **HTMX
             )
         assert response.status_code == 200
         assert len(oob_progress(response.content.decode())) == depth + 1

@@ -13,11 +13,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Goal, GoalEvent, GoalStatus, KeyResult, Level
 from goals.rollup import key_result_progress, recompute_all
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 

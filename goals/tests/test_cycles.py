@@ -6,13 +6,13 @@ from datetime import date
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.forms import NOT_A_DATE
 from goals.models import Cycle
 from goals.services import CYCLE_DATES
-from orgs.tenancy import tenant_context
 
 
-def cycles_url(cast, name="cycles", *args) -> str:
+def cycles_url(cast, name="goals:cycles", *args) -> str:
     return reverse(name, args=[cast.org.slug, *args])
 
 
@@ -111,19 +111,19 @@ def test_managers_and_members_cannot_create_or_edit_cycles(cast, login):
     for person in (cast.manager, cast.member):
         client = login(person)
         assert client.post(cycles_url(cast), data).status_code == 403
-        assert client.get(cycles_url(cast, "cycle_edit", cycle.pk)).status_code == 403
-        assert client.post(cycles_url(cast, "cycle_edit", cycle.pk), data).status_code == 403
+        assert client.get(cycles_url(cast, "goals:cycle_edit", cycle.pk)).status_code == 403
+        assert client.post(cycles_url(cast, "goals:cycle_edit", cycle.pk), data).status_code == 403
     assert cycle_names(cast.org) == ["2027 Q1"]
 
 
 def test_it_lets_an_admin_rename_reschedule_and_activate_a_cycle(cast, login):
     cycle = make_cycle(cast.org)
     client = login(cast.admin)
-    form = client.get(cycles_url(cast, "cycle_edit", cycle.pk))
+    form = client.get(cycles_url(cast, "goals:cycle_edit", cycle.pk))
     assert form.status_code == 200
     assert 'value="2027-01-01"' in form.content.decode()
     response = client.post(
-        cycles_url(cast, "cycle_edit", cycle.pk),
+        cycles_url(cast, "goals:cycle_edit", cycle.pk),
         {
             "name": "2027 first quarter",
             "start": "2027-01-04",
@@ -145,7 +145,7 @@ def test_it_lets_an_admin_rename_reschedule_and_activate_a_cycle(cast, login):
 def test_editing_a_cycle_to_end_before_it_starts_changes_nothing(cast, login):
     cycle = make_cycle(cast.org)
     response = login(cast.admin).post(
-        cycles_url(cast, "cycle_edit", cycle.pk),
+        cycles_url(cast, "goals:cycle_edit", cycle.pk),
         {"name": "2027 Q1", "start": "2027-01-01", "end": "2026-12-01", "status": "planning"},
     )
     assert response.status_code == 400
@@ -158,5 +158,5 @@ def test_editing_a_cycle_to_end_before_it_starts_changes_nothing(cast, login):
 def test_another_organisations_cycle_is_not_found(cast, login):
     theirs = make_cycle(cast.other_org, "Globex Q1")
     client = login(cast.admin)
-    assert client.get(cycles_url(cast, "cycle_edit", theirs.pk)).status_code == 404
-    assert client.get(cycles_url(cast, "cycle_edit", 999999)).status_code == 404
+    assert client.get(cycles_url(cast, "goals:cycle_edit", theirs.pk)).status_code == 404
+    assert client.get(cycles_url(cast, "goals:cycle_edit", 999999)).status_code == 404

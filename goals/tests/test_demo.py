@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.tenancy import tenant_context
 from goals import demo
 from goals.access import Actor
 from goals.health import health
@@ -31,7 +32,6 @@ from goals.models import (
 )
 from goals.rollup import key_result_progress, recompute_all
 from orgs.models import Membership, Organization, Unit
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -356,7 +356,7 @@ def test_it_gives_the_member_approved_goals_to_check_in_on_and_a_draft(seeded, s
         membership = Membership.objects.get(org=q.org, user__email=member)
     assert all(Actor(membership).can_check_in(g) for g in approved)
 
-    page = login(membership).get(reverse("my_goals", args=[slug]))
+    page = login(membership).get(reverse("goals:my_goals", args=[slug]))
 
     assert page.status_code == 200
     for goal in individual:
@@ -381,7 +381,7 @@ def test_it_gives_the_manager_reports_goals_to_approve(seeded, slug, login):
     assert [g for g in waiting if g.needs_reapproval]
     assert q.owned_by(f"manager@{slug}.test")  # and a unit goal of their own
 
-    page = login(manager).get(reverse("approvals", args=[slug]))
+    page = login(manager).get(reverse("goals:approvals", args=[slug]))
 
     assert page.status_code == 200
     for goal in waiting:

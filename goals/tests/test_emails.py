@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.core import mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, Level
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 
 BOB, MALLORY = "Bob Member (Acme)", "Mallory Manager (Acme)"
 
@@ -36,7 +36,7 @@ def test_each_email_greets_its_reader_and_says_who_did_what(
     assert "Your draft goal “Onboard ten teams” contributes to it" in cascaded.body
     with tenant_context(cast.org.pk):
         goal = Goal.objects.get(parent=objective, owner=cast.member)
-        link = reverse("goal_detail", args=[cast.org.slug, goal.pk])
+        link = reverse("goals:goal_detail", args=[cast.org.slug, goal.pk])
     assert link in cascaded.body
 
     (submitted,) = emails(cast, capture, services.goal_submit, cast.member, goal=goal)

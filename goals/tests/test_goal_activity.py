@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent
-from goals.views_goal import ACTIVITY_PAGE
-from orgs.tenancy import tenant_context
+from goals.views.goal import ACTIVITY_PAGE
 
 MORE = re.compile(r'<a href="([^"]*)" hx-get="([^"]*)"[^>]*>Show older activity</a>')
 
@@ -38,7 +38,7 @@ def _goal_with_events(cast, cycle, count: int) -> Goal:
 
 
 def _url(cast, goal: Goal, query: str = "") -> str:
-    return reverse("goal_detail", args=[cast.org.slug, goal.pk]) + query
+    return reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]) + query
 
 
 def test_the_goal_page_shows_the_latest_page_of_activity_and_a_link_to_more(cast, cycle, login):

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.forms import NOT_A_NUMBER
 from goals.models import Goal, Level
-from orgs.tenancy import tenant_context
 
 
 def _new(cast, login, who):
-    return login(getattr(cast, who)).get(reverse("goal_create", args=[cast.org.slug]))
+    return login(getattr(cast, who)).get(reverse("goals:goal_create", args=[cast.org.slug]))
 
 
 def test_a_member_is_not_asked_for_a_level_they_cannot_change(cast, cycle, login):
@@ -37,7 +37,7 @@ def test_a_member_creates_a_goal_with_the_hidden_level(cast, cycle, login):
         "weight": "1",
         "visibility": "public",
     }
-    response = login(cast.member).post(reverse("goal_create", args=[cast.org.slug]), data)
+    response = login(cast.member).post(reverse("goals:goal_create", args=[cast.org.slug]), data)
     assert response.status_code == 302
     with tenant_context(cast.org.pk):
         goal = Goal.objects.get(org=cast.org, title=data["title"])
@@ -67,7 +67,7 @@ def test_editing_a_goal_checks_its_manual_progress(cast, cycle, login, value, me
         "manual_progress": value,
     }
     client = login(cast.member)
-    response = client.post(reverse("goal_edit", args=[cast.org.slug, goal.pk]), data)
+    response = client.post(reverse("goals:goal_edit", args=[cast.org.slug, goal.pk]), data)
     assert response.status_code == 400
     assert response.context["form"].errors["manual_progress"] == [message]
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 
+from core.tenancy import tenant_context
 from goals import services, smart
 from goals.access import Actor
 from goals.forms import (
@@ -25,8 +26,7 @@ from goals.forms import (
     UNIT_NOT_ALLOWED,
 )
 from goals.models import Cycle, Goal, GoalEvent, GoalStatus, KeyResult, Level
-from goals.views_goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
-from orgs.tenancy import tenant_context
+from goals.views.goal import ACTIVITY_PAGE, BACK_FOR_REAPPROVAL
 
 
 def url(cast, name: str, *args) -> str:
@@ -99,14 +99,16 @@ def test_a_member_creates_a_goal_aligned_to_an_objective_with_key_results(
         "kr2-start_value": "0",
         "kr2-weight": "1",
     }
-    response = login(cast.member).post(url(cast, "goal_create") + f"?parent={objective.pk}", data)
+    response = login(cast.member).post(
+        url(cast, "goals:goal_create") + f"?parent={objective.pk}", data
+    )
     assert response.status_code == 302
     with tenant_context(cast.org.pk):
         goal = Goal.objects.get(org=cast.org, title=data["title"])
         krs = list(goal.key_results.all())
         milestones = [m.title for m in krs[1].milestones.all()]
         events = [e.kind for e in GoalEvent.objects.filter(goal=goal)]
-    assert response["Location"] == url(cast, "goal_detail", goal.pk)
+    assert response["Location"] == url(cast, "goals:goal_detail", goal.pk)
     assert (goal.owner, goal.unit, goal.parent_id, goal.status) == (
         cast.member,
         cast.platform,
@@ -148,7 +150,7 @@ def test_each_role_creates_only_the_levels_it_may(
         data["unit"] = getattr(cast, unit).pk
     if owner:
         data["owner"] = getattr(cast, owner).pk
-    response = login(getattr(cast, who)).post(url(cast, "goal_create"), data)
+    response = login(getattr(cast, who)).post(url(cast, "goals:goal_create"), data)
     if refusal is None:
         assert response.status_code == 302
         goal = reload(cast, Goal(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1])))
@@ -175,14 +177,14 @@ def test_each_role_creates_only_the_levels_it_may(
     ],
 )
 def test_the_form_offers_only_the_levels_the_person_may_create(cast, cycle, login, who, levels):
-    form = login(getattr(cast, who)).get(url(cast, "goal_create")).context["form"]
+    form = login(getattr(cast, who)).get(url(cast, "goals:goal_create")).context["form"]
     assert [value for value, _ in form.fields["level"].choices] == levels
 
 
 def test_a_member_may_pick_only_themselves_as_owner_and_a_manager_their_team(cast, cycle, login):
-    member_form = login(cast.member).get(url(cast, "goal_create")).context["form"]
+    member_form = login(cast.member).get(url(cast, "goals:goal_create")).context["form"]
     assert list(member_form.fields["owner"].queryset) == [cast.member]
-    manager_form = login(cast.manager).get(url(cast, "goal_create")).context["form"]
+    manager_form = login(cast.manager).get(url(cast, "goals:goal_create")).context["form"]
     assert set(manager_form.fields["owner"].queryset) == {cast.manager, cast.member, cast.member2}
 
 
@@ -195,7 +197,7 @@ def test_the_form_defaults_to_the_active_cycle_and_its_end(cast, cycle, login):
             end=cycle.end + timedelta(days=90),
             status=Cycle.Status.PLANNING,
         )
-    form = login(cast.member).get(url(cast, "goal_create")).context["form"]
+    form = login(cast.member).get(url(cast, "goals:goal_create")).context["form"]
     assert form["cycle"].value() == cycle.pk
     assert form["due_date"].value() == cycle.end
     assert form["level"].value() == Level.INDIVIDUAL
@@ -210,7 +212,7 @@ def test_without_an_active_cycle_the_latest_one_is_the_default(cast, login):
         latest = Cycle.objects.create(
             org=cast.org, name="B", start="2027-04-01", end="2027-06-30", status="planning"
         )
-    form = login(cast.admin).get(url(cast, "goal_create")).context["form"]
+    form = login(cast.admin).get(url(cast, "goals:goal_create")).context["form"]
     assert form["cycle"].value() == latest.pk != older.pk
     assert form["level"].value() == Level.ORGANISATION
 
@@ -218,7 +220,7 @@ def test_without_an_active_cycle_the_latest_one_is_the_default(cast, login):
 def test_proposing_a_contributing_goal_prefills_parent_cycle_and_due_date(
     cast, cycle, objective, login
 ):
-    response = login(cast.member).get(url(cast, "goal_create") + f"?parent={objective.pk}")
+    response = login(cast.member).get(url(cast, "goals:goal_create") + f"?parent={objective.pk}")
     form = response.context["form"]
     assert (form["parent"].value(), form["cycle"].value(), form["due_date"].value()) == (
         objective.pk,
@@ -229,23 +231,25 @@ def test_proposing_a_contributing_goal_prefills_parent_cycle_and_due_date(
 
 
 def test_a_manager_can_open_the_form_for_a_unit_goal(cast, cycle, login):
-    form = login(cast.manager).get(url(cast, "goal_create") + "?level=unit").context["form"]
+    form = login(cast.manager).get(url(cast, "goals:goal_create") + "?level=unit").context["form"]
     assert (form["level"].value(), form["unit"].value()) == (Level.UNIT, cast.engineering.pk)
-    member_form = login(cast.member).get(url(cast, "goal_create") + "?level=org").context["form"]
+    member_form = (
+        login(cast.member).get(url(cast, "goals:goal_create") + "?level=org").context["form"]
+    )
     assert member_form["level"].value() == Level.INDIVIDUAL
 
 
 def test_proposing_under_an_invisible_goal_is_not_found(cast, cycle, login):
     private = new_goal(cast, cast.member2, cycle, visibility="private")
-    response = login(cast.member).get(url(cast, "goal_create") + f"?parent={private.pk}")
+    response = login(cast.member).get(url(cast, "goals:goal_create") + f"?parent={private.pk}")
     assert response.status_code == 404
 
 
 def test_without_an_open_cycle_the_page_says_who_creates_one(cast, login):
-    response = login(cast.member).get(url(cast, "goal_create"))
+    response = login(cast.member).get(url(cast, "goals:goal_create"))
     assert response.status_code == 200
     assert "has no open cycle yet" in response.content.decode()
-    assert url(cast, "cycles") in response.content.decode()
+    assert url(cast, "goals:cycles") in response.content.decode()
 
 
 @pytest.fixture
@@ -345,7 +349,7 @@ def test_bad_input_re_renders_the_form_with_the_message_by_the_field_and_saves_n
     before = (goal_count(cast), kr_count(cast))
     posted = goal_form(cycle, parent=objective.pk)
     posted.update({k: v(objects) if callable(v) else v for k, v in data.items()})
-    response = login(cast.member).post(url(cast, "goal_create"), posted)
+    response = login(cast.member).post(url(cast, "goals:goal_create"), posted)
     assert response.status_code == 400
     form = (
         response.context["form"]
@@ -364,7 +368,7 @@ def test_bad_input_re_renders_the_form_with_the_message_by_the_field_and_saves_n
 def test_a_form_with_several_mistakes_shows_them_all(cast, cycle, login):
     data = goal_form(cycle, weight="0", title="", due_date="soon")
     data |= {"kr0-title": "Replies", "kr0-start_value": "1", "kr0-target_value": "1"}
-    response = login(cast.member).post(url(cast, "goal_create"), data)
+    response = login(cast.member).post(url(cast, "goals:goal_create"), data)
     assert response.status_code == 400
     assert response.context["form"].errors == {
         "title": [services.TITLE_REQUIRED],
@@ -379,8 +383,8 @@ def test_a_form_with_several_mistakes_shows_them_all(cast, cycle, login):
 
 
 def test_the_form_checks_smart_as_it_is_written(cast, cycle, objective, login):
-    page = login(cast.member).get(url(cast, "goal_create")).content.decode()
-    assert f'hx-post="{url(cast, "smart_check")}"' in page
+    page = login(cast.member).get(url(cast, "goals:goal_create")).content.decode()
+    assert f'hx-post="{url(cast, "goals:smart_check")}"' in page
     assert 'hx-trigger="input changed delay:400ms"' in page
     assert "SMART check" in page
 
@@ -399,7 +403,9 @@ def test_the_smart_check_endpoint_returns_the_advice_for_what_was_typed(
     cast, cycle, objective, login
 ):
     client = login(cast.member)
-    vague = client.post(url(cast, "smart_check"), {"title": "Improve things", "cycle": cycle.pk})
+    vague = client.post(
+        url(cast, "goals:smart_check"), {"title": "Improve things", "cycle": cycle.pk}
+    )
     assert vague.status_code == 200
     assert "<html" not in vague.content.decode()
     checks = smart_items(vague.content.decode())
@@ -409,7 +415,7 @@ def test_the_smart_check_endpoint_returns_the_advice_for_what_was_typed(
     assert checks["Relevant"] == (False, escape(smart.RELEVANT_MISSING))
     assert checks["Time-bound"][0] is True  # left empty: the cycle's end
     good = client.post(
-        url(cast, "smart_check"),
+        url(cast, "goals:smart_check"),
         {
             "title": "Cut first-reply time to 4 hours",
             "cycle": cycle.pk,
@@ -432,7 +438,7 @@ def test_the_smart_check_endpoint_returns_the_advice_for_what_was_typed(
 
 def test_the_smart_check_of_an_existing_goal_counts_its_key_results(cast, cycle, objective, login):
     client = login(cast.admin)
-    response = client.post(url(cast, "smart_check"), {"goal": objective.pk, "title": "Grow"})
+    response = client.post(url(cast, "goals:smart_check"), {"goal": objective.pk, "title": "Grow"})
     checks = smart_items(response.content.decode())
     assert checks["Measurable"] == (True, "1 key result with a target.")
     assert checks["Relevant"] == (True, escape(smart.RELEVANT_TOP))
@@ -441,7 +447,7 @@ def test_the_smart_check_of_an_existing_goal_counts_its_key_results(cast, cycle,
 
 def test_the_smart_check_does_not_open_goals_you_cannot_see(cast, cycle, login):
     private = new_goal(cast, cast.member2, cycle, visibility="private")
-    response = login(cast.member).post(url(cast, "smart_check"), {"goal": private.pk})
+    response = login(cast.member).post(url(cast, "goals:smart_check"), {"goal": private.pk})
     assert response.status_code == 404
 
 
@@ -464,7 +470,7 @@ def test_an_owner_edits_their_draft(cast, cycle, objective, login):
     goal = new_goal(cast, cast.member, cycle, parent=objective)
     new_due = cycle.end - timedelta(days=7)
     response = login(cast.member).post(
-        url(cast, "goal_edit", goal.pk),
+        url(cast, "goals:goal_edit", goal.pk),
         edit_form(goal, title="Ship the setup wizard to every new team", due_date=str(new_due)),
     )
     assert response.status_code == 302
@@ -489,10 +495,10 @@ def test_editing_an_approved_goals_weight_sends_it_back_for_re_approval(
     goal = new_goal(cast, cast.member, cycle, parent=objective)
     act(cast, services.goal_approve, cast.manager, goal=goal)
     client = login(cast.member)
-    form_page = client.get(url(cast, "goal_edit", goal.pk)).content.decode()
+    form_page = client.get(url(cast, "goals:goal_edit", goal.pk)).content.decode()
     assert "sends it back to the approver for re-approval" in form_page
     response = client.post(
-        url(cast, "goal_edit", goal.pk), edit_form(goal, weight="3"), follow=True
+        url(cast, "goals:goal_edit", goal.pk), edit_form(goal, weight="3"), follow=True
     )
     assert reload(cast, goal).needs_reapproval is True
     page = response.content.decode()
@@ -506,7 +512,7 @@ def test_editing_only_the_title_of_an_approved_goal_keeps_it_approved(
     goal = new_goal(cast, cast.member, cycle, parent=objective)
     act(cast, services.goal_approve, cast.manager, goal=goal)
     response = login(cast.member).post(
-        url(cast, "goal_edit", goal.pk), edit_form(goal, title="Ship the wizard to all teams")
+        url(cast, "goals:goal_edit", goal.pk), edit_form(goal, title="Ship the wizard to all teams")
     )
     assert response.status_code == 302
     goal = reload(cast, goal)
@@ -521,7 +527,7 @@ def test_editing_with_a_due_date_outside_the_cycle_changes_nothing(cast, cycle, 
     goal = new_goal(cast, cast.member, cycle)
     late = cycle.end + timedelta(days=1)
     response = login(cast.member).post(
-        url(cast, "goal_edit", goal.pk),
+        url(cast, "goals:goal_edit", goal.pk),
         edit_form(goal, title="A new title", due_date=str(late)),
     )
     assert response.status_code == 400
@@ -537,9 +543,9 @@ def test_a_goal_cannot_contribute_to_its_own_sub_goal(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     child = new_goal(cast, cast.member, cycle, parent=goal, title="Write the wizard copy")
     client = login(cast.member)
-    offered = client.get(url(cast, "goal_edit", goal.pk)).context["form"].fields["parent"]
+    offered = client.get(url(cast, "goals:goal_edit", goal.pk)).context["form"].fields["parent"]
     assert child.pk not in [value for value, _ in offered.choices]
-    response = client.post(url(cast, "goal_edit", goal.pk), edit_form(goal, parent=child.pk))
+    response = client.post(url(cast, "goals:goal_edit", goal.pk), edit_form(goal, parent=child.pk))
     assert response.status_code == 400
     assert response.context["form"].errors["parent"] == [services.PARENT_LOOP]
     assert reload(cast, goal).parent_id is None
@@ -547,12 +553,12 @@ def test_a_goal_cannot_contribute_to_its_own_sub_goal(cast, cycle, login):
 
 def test_only_people_who_may_edit_see_the_edit_form(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
-    assert login(cast.member2).get(url(cast, "goal_edit", goal.pk)).status_code == 403
-    assert login(cast.manager).get(url(cast, "goal_edit", goal.pk)).status_code == 200
+    assert login(cast.member2).get(url(cast, "goals:goal_edit", goal.pk)).status_code == 403
+    assert login(cast.manager).get(url(cast, "goals:goal_edit", goal.pk)).status_code == 200
     act(cast, services.goal_submit, cast.member, goal=reload(cast, goal))
     # Submitted: the owner waits for the approver.
-    assert login(cast.member).get(url(cast, "goal_edit", goal.pk)).status_code == 403
-    assert login(cast.other_admin).get(url(cast, "goal_edit", goal.pk)).status_code == 404
+    assert login(cast.member).get(url(cast, "goals:goal_edit", goal.pk)).status_code == 403
+    assert login(cast.other_admin).get(url(cast, "goals:goal_edit", goal.pk)).status_code == 404
 
 
 # --- Status actions --------------------------------------------------------------------
@@ -561,7 +567,9 @@ def test_only_people_who_may_edit_see_the_edit_form(cast, cycle, login):
 def test_an_owner_submits_their_draft(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     client = login(cast.member)
-    response = client.post(url(cast, "goal_transition", goal.pk), {"action": "submit"}, follow=True)
+    response = client.post(
+        url(cast, "goals:goal_transition", goal.pk), {"action": "submit"}, follow=True
+    )
     assert reload(cast, goal).status == GoalStatus.SUBMITTED
     assert "Submitted for approval." in response.content.decode()
 
@@ -569,11 +577,12 @@ def test_an_owner_submits_their_draft(cast, cycle, login):
 def test_an_owner_completes_and_a_manager_cancels(cast, cycle, login):
     done = new_goal(cast, cast.member, cycle, title="Finish the wizard design")
     act(cast, services.goal_approve, cast.manager, goal=done)
-    login(cast.member).post(url(cast, "goal_transition", done.pk), {"action": "complete"})
+    login(cast.member).post(url(cast, "goals:goal_transition", done.pk), {"action": "complete"})
     assert reload(cast, done).status == GoalStatus.COMPLETED
     dropped = new_goal(cast, cast.member, cycle, title="Translate the wizard to Klingon")
     response = login(cast.manager).post(
-        url(cast, "goal_transition", dropped.pk), {"action": "cancel", "comment": "Out of scope"}
+        url(cast, "goals:goal_transition", dropped.pk),
+        {"action": "cancel", "comment": "Out of scope"},
     )
     assert response.status_code == 302
     assert reload(cast, dropped).status == GoalStatus.CANCELLED
@@ -585,7 +594,7 @@ def test_a_transition_that_does_not_apply_says_why_and_changes_nothing(cast, cyc
     goal = new_goal(cast, cast.member, cycle)
     act(cast, services.goal_approve, cast.manager, goal=goal)
     response = login(cast.member).post(
-        url(cast, "goal_transition", goal.pk), {"action": "submit"}, follow=True
+        url(cast, "goals:goal_transition", goal.pk), {"action": "submit"}, follow=True
     )
     assert reload(cast, goal).status == GoalStatus.APPROVED
     message = services.BAD_TRANSITION.format(status="active", action="submitted")
@@ -597,7 +606,7 @@ def test_people_who_may_not_edit_cannot_change_the_status(cast, cycle, login):
     act(cast, services.goal_approve, cast.manager, goal=goal)
     client = login(cast.member2)
     assert (
-        client.post(url(cast, "goal_transition", goal.pk), {"action": "complete"}).status_code
+        client.post(url(cast, "goals:goal_transition", goal.pk), {"action": "complete"}).status_code
         == 403
     )
     assert reload(cast, goal).status == GoalStatus.APPROVED
@@ -607,9 +616,10 @@ def test_unknown_actions_and_gets_are_refused(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     client = login(cast.member)
     assert (
-        client.post(url(cast, "goal_transition", goal.pk), {"action": "approve"}).status_code == 400
+        client.post(url(cast, "goals:goal_transition", goal.pk), {"action": "approve"}).status_code
+        == 400
     )
-    assert client.get(url(cast, "goal_transition", goal.pk)).status_code == 405
+    assert client.get(url(cast, "goals:goal_transition", goal.pk)).status_code == 405
     assert reload(cast, goal).status == GoalStatus.DRAFT
 
 
@@ -630,7 +640,7 @@ def buttons(page: str) -> set[str]:
 
 def test_the_goal_page_shows_only_the_actions_the_person_may_take(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
-    detail = url(cast, "goal_detail", goal.pk)
+    detail = url(cast, "goals:goal_detail", goal.pk)
     assert buttons(login(cast.member).get(detail).content.decode()) == {
         "submit", "edit", "cancel", "add key result", "propose",
     }  # fmt: skip
@@ -654,7 +664,7 @@ def test_the_goal_page_shows_only_the_actions_the_person_may_take(cast, cycle, l
 def test_an_owner_adds_a_key_result(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     response = login(cast.member).post(
-        url(cast, "kr_create", goal.pk),
+        url(cast, "goals:kr_create", goal.pk),
         {
             "title": "Teams finishing setup",
             "kind": "percent",
@@ -678,7 +688,7 @@ def test_an_owner_adds_a_key_result(cast, cycle, login):
 def test_a_milestone_key_result_takes_one_milestone_per_line(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     login(cast.member).post(
-        url(cast, "kr_create", goal.pk),
+        url(cast, "goals:kr_create", goal.pk),
         {
             "title": "Wizard steps",
             "kind": "milestones",
@@ -696,7 +706,7 @@ def test_a_milestone_key_result_takes_one_milestone_per_line(cast, cycle, login)
 def test_a_key_result_whose_target_equals_its_start_is_refused(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
     response = login(cast.member).post(
-        url(cast, "kr_create", goal.pk),
+        url(cast, "goals:kr_create", goal.pk),
         {"title": "Replies", "kind": "number", "direction": "increase", "start_value": "3",
          "target_value": "3", "weight": "1"},
     )  # fmt: skip
@@ -709,10 +719,10 @@ def test_changing_a_target_of_an_approved_goal_needs_re_approval(cast, cycle, ob
     with tenant_context(cast.org.pk):
         kr = objective.key_results.get()
     client = login(cast.admin)
-    form = client.get(url(cast, "kr_edit", kr.pk)).context["form"]
+    form = client.get(url(cast, "goals:kr_edit", kr.pk)).context["form"]
     assert form["target_value"].value() == 200
     response = client.post(
-        url(cast, "kr_edit", kr.pk),
+        url(cast, "goals:kr_edit", kr.pk),
         {"title": kr.title, "kind": "number", "direction": "increase", "start_value": "100",
          "target_value": "250", "unit_label": "", "weight": "1"},
     )  # fmt: skip
@@ -735,7 +745,7 @@ def test_a_milestone_list_keeps_its_kind_when_edited(cast, cycle, login):
     )  # fmt: skip
     with tenant_context(cast.org.pk):
         kr = goal.key_results.get()
-    form = login(cast.member).get(url(cast, "kr_edit", kr.pk)).context["form"]
+    form = login(cast.member).get(url(cast, "goals:kr_edit", kr.pk)).context["form"]
     assert set(form.fields) == {"title", "unit_label", "weight"}
 
 
@@ -746,9 +756,9 @@ def test_key_results_are_edited_only_by_people_who_may_edit_the_goal(cast, cycle
     )  # fmt: skip
     with tenant_context(cast.org.pk):
         kr = goal.key_results.get()
-    assert login(cast.member2).get(url(cast, "kr_edit", kr.pk)).status_code == 403
-    assert login(cast.member2).get(url(cast, "kr_create", goal.pk)).status_code == 403
-    assert login(cast.other_admin).get(url(cast, "kr_edit", kr.pk)).status_code == 404
+    assert login(cast.member2).get(url(cast, "goals:kr_edit", kr.pk)).status_code == 403
+    assert login(cast.member2).get(url(cast, "goals:kr_create", goal.pk)).status_code == 403
+    assert login(cast.other_admin).get(url(cast, "goals:kr_edit", kr.pk)).status_code == 404
 
 
 # --- The goal page -------------------------------------------------------------------
@@ -789,7 +799,7 @@ def twenty_percent(cast, cycle, objective):
 
 def test_the_goal_page_explains_its_number(cast, twenty_percent, login):
     goal, child = twenty_percent
-    response = login(cast.member).get(url(cast, "goal_detail", goal.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk))
     page = response.content.decode()
     assert goal.percent == 20
     assert "Why 20%" in page
@@ -802,13 +812,13 @@ def test_the_goal_page_explains_its_number(cast, twenty_percent, login):
         ("Goal", "Ship the guided setup wizard", "3", "10%", "7.5%"),
     ]
     assert "(1×50% + 3×10%) ÷ 4 = 20%" in page
-    assert f'href="{url(cast, "goal_detail", child.pk)}"' in page
+    assert f'href="{url(cast, "goals:goal_detail", child.pk)}"' in page
 
 
 def test_a_goal_with_nothing_to_combine_explains_its_manual_progress(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle, manual_progress=Decimal(40))
     act(cast, services.goal_approve, cast.manager, goal=goal)
-    page = login(cast.member).get(url(cast, "goal_detail", goal.pk)).content.decode()
+    page = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).content.decode()
     assert "Why 40%" in page
     assert "Manual progress: 40%, as set by the owner" in page
 
@@ -816,7 +826,7 @@ def test_a_goal_with_nothing_to_combine_explains_its_manual_progress(cast, cycle
 def test_drafts_are_listed_but_not_counted(cast, cycle, twenty_percent, login):
     goal, _ = twenty_percent
     new_goal(cast, cast.member2, cycle, parent=goal, title="Record onboarding videos")
-    response = login(cast.member).get(url(cast, "goal_detail", goal.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk))
     assert [c.title for c in response.context["children"]] == [
         "Record onboarding videos",
         "Ship the guided setup wizard",
@@ -831,19 +841,19 @@ def test_private_contributing_goals_stay_private(cast, cycle, twenty_percent, lo
         cast, cast.member2, cycle, parent=goal, visibility="private", title="Secret plan"
     )
     act(cast, services.goal_approve, cast.manager, goal=secret)
-    response = login(cast.member).get(url(cast, "goal_detail", goal.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk))
     assert "Secret plan" not in response.content.decode()
     assert [r.title for r in response.context["why"].rows if r.kind == "Goal"] == [
         "A private goal",
         "Ship the guided setup wizard",
     ]
-    manager_page = login(cast.manager).get(url(cast, "goal_detail", goal.pk))
+    manager_page = login(cast.manager).get(url(cast, "goals:goal_detail", goal.pk))
     assert "Secret plan" in manager_page.content.decode()
 
 
 def test_the_key_results_show_current_and_target_values(cast, twenty_percent, login):
     goal, _ = twenty_percent
-    page = login(cast.member).get(url(cast, "goal_detail", goal.pk)).content.decode()
+    page = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).content.decode()
     assert '<td data-label="Now">5</td>' in page
     assert "increase to 10 (from 0)" in page
 
@@ -851,7 +861,7 @@ def test_the_key_results_show_current_and_target_values(cast, twenty_percent, lo
 def test_the_timeline_shows_who_did_what_newest_first(cast, twenty_percent, login):
     _, child = twenty_percent
     act(cast, services.goal_update, cast.member, goal=child, title="Ship the setup wizard")
-    response = login(cast.member).get(url(cast, "goal_detail", child.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", child.pk))
     summaries = [(e.who, e.summary) for e in response.context["timeline"]]
     assert summaries == [
         ("Bob Member (Acme)", "edited the goal"),
@@ -876,7 +886,7 @@ def test_the_timeline_shows_a_request_for_changes_with_its_comment(cast, cycle, 
     goal = new_goal(cast, cast.member, cycle)
     act(cast, services.goal_submit, cast.member, goal=goal)
     act(cast, services.goal_request_changes, cast.manager, goal=goal, comment="Add a target.")
-    entry = login(cast.member).get(url(cast, "goal_detail", goal.pk)).context["timeline"][0]
+    entry = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).context["timeline"][0]
     assert (entry.who, entry.summary, entry.comment) == (
         "Mallory Manager (Acme)",
         "asked for changes",
@@ -888,7 +898,7 @@ def test_the_alignment_path_runs_from_the_objective_down_to_the_goal(
     cast, objective, twenty_percent, login
 ):
     unit_goal, child = twenty_percent
-    response = login(cast.member).get(url(cast, "goal_detail", child.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", child.pk))
     assert [g.title for g, _ in response.context["path"]] == [
         "Double weekly active teams",
         "Make onboarding take one afternoon",
@@ -898,18 +908,18 @@ def test_the_alignment_path_runs_from_the_objective_down_to_the_goal(
     page = response.content.decode()
     path = page[page.index('class="alignment-path"') :]
     assert path.index("Double weekly active teams") < path.index("Make onboarding take one")
-    assert f'href="{url(cast, "goal_detail", objective.pk)}"' in path
+    assert f'href="{url(cast, "goals:goal_detail", objective.pk)}"' in path
 
 
 def test_a_goal_that_contributes_to_nothing_says_so(cast, cycle, login):
     goal = new_goal(cast, cast.member, cycle)
-    response = login(cast.member).get(url(cast, "goal_detail", goal.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk))
     assert response.context["aligned"] is False
     assert "This goal contributes to nothing yet." in response.content.decode()
 
 
 def test_the_goal_page_shows_the_smart_check(cast, cycle, objective, login):
-    response = login(cast.admin).get(url(cast, "goal_detail", objective.pk))
+    response = login(cast.admin).get(url(cast, "goals:goal_detail", objective.pk))
     checks = {c.name: c for c in response.context["smart"]}
     assert checks["Measurable"].reason == "1 key result with a target."
     assert checks["Achievable"].reason == smart.ACHIEVABLE_MISSING
@@ -918,7 +928,7 @@ def test_the_goal_page_shows_the_smart_check(cast, cycle, objective, login):
 
 def test_the_goal_page_shows_status_and_expected_progress(cast, twenty_percent, login):
     goal, _ = twenty_percent
-    response = login(cast.member).get(url(cast, "goal_detail", goal.pk))
+    response = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk))
     page = response.content.decode()
     health = response.context["h"]
     assert health.expected_percent == 50  # the cycle fixture puts today in the middle
@@ -928,7 +938,7 @@ def test_the_goal_page_shows_status_and_expected_progress(cast, twenty_percent, 
 
 def test_a_private_goal_is_seen_by_its_owner_their_managers_and_admins_only(cast, cycle, login):
     goal = new_goal(cast, cast.member2, cycle, visibility="private")
-    detail = url(cast, "goal_detail", goal.pk)
+    detail = url(cast, "goals:goal_detail", goal.pk)
     assert login(cast.member).get(detail).status_code == 404
     assert login(cast.other_admin).get(detail).status_code == 404
     for who in (cast.member2, cast.manager, cast.admin):
@@ -936,7 +946,7 @@ def test_a_private_goal_is_seen_by_its_owner_their_managers_and_admins_only(cast
 
 
 def test_a_missing_goal_is_not_found(cast, login):
-    assert login(cast.member).get(url(cast, "goal_detail", 999999)).status_code == 404
+    assert login(cast.member).get(url(cast, "goals:goal_detail", 999999)).status_code == 404
 
 
 # --- Query count ---------------------------------------------------------------------
@@ -984,7 +994,7 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
     page_queries = 12
     rls = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(REQUEST + rls + page_queries):
-        response = client.get(url(cast, "goal_detail", goal.pk))
+        response = client.get(url(cast, "goals:goal_detail", goal.pk))
     assert response.status_code == 200
     assert len(response.context["timeline"]) == min(size + 3, ACTIVITY_PAGE)
     # Private goals of someone else (member2's, every sixth) stay out of the member's view.
@@ -993,10 +1003,10 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
 
 def test_an_organisation_objective_has_nothing_to_contribute_to(cast, cycle, objective, login):
     client = login(cast.admin)
-    form = client.get(url(cast, "goal_edit", objective.pk)).context["form"]
+    form = client.get(url(cast, "goals:goal_edit", objective.pk)).context["form"]
     assert "parent" not in form.fields
     data = edit_form(objective, title="Triple weekly active teams")
     del data["parent"]
-    assert client.post(url(cast, "goal_edit", objective.pk), data).status_code == 302
+    assert client.post(url(cast, "goals:goal_edit", objective.pk), data).status_code == 302
     objective = reload(cast, objective)
     assert (objective.title, objective.parent_id) == ("Triple weekly active teams", None)

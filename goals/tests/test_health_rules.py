@@ -14,13 +14,13 @@ import pytest
 from django.utils import timezone
 
 import goals.health as health_module
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.health import health, health_for
 from goals.models import Confidence, Goal, GoalEvent, GoalStatus
 from goals.selectors import health_q
 from orgs.models import Organization
-from orgs.tenancy import tenant_context
 
 START = date(2026, 1, 1)
 END = START + timedelta(days=100)

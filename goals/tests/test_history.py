@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, GoalStatus, KeyResult
-from goals.views_checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
-from orgs.tenancy import tenant_context
+from goals.views.checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -72,10 +72,10 @@ def test_a_long_history_costs_my_goals_and_a_check_in_nothing(cast, kr, login, p
     for total in (30, 2000):
         grow_history(cast, kr, total)
         if page == "my_goals":
-            response = client.get(url(cast, "my_goals"))
+            response = client.get(url(cast, "goals:my_goals"))
         else:
             data = {"value": "50", "confidence": "high"}
-            response = client.post(url(cast, "checkin", kr.pk), data, **HTMX)
+            response = client.post(url(cast, "goals:checkin", kr.pk), data, **HTMX)
         assert response.status_code == 200
         html = response.content.decode()
         assert points(html) == SPARKLINE_POINTS
@@ -87,11 +87,11 @@ def test_a_long_history_costs_my_goals_and_a_check_in_nothing(cast, kr, login, p
 
 def test_the_sparkline_shows_the_latest_check_ins_and_says_how_many_there_are(cast, kr, login):
     grow_history(cast, kr, 40)
-    html = login(cast.member).get(url(cast, "my_goals")).content.decode()
+    html = login(cast.member).get(url(cast, "goals:my_goals")).content.decode()
     # The latest is from yesterday: the 40th, with value 39 % 90 + 5.
     assert f"40 check-ins, the latest {SPARKLINE_POINTS} from " in html
     assert "to 44; target 100" in html
-    history = url(cast, "kr_history", kr.pk)
+    history = url(cast, "goals:kr_history", kr.pk)
     assert f'<a href="{history}">All check-ins' in html
 
 
@@ -99,7 +99,7 @@ def test_the_history_page_lists_every_check_in_newest_first_a_page_at_a_time(
     cast, kr, login, django_assert_num_queries
 ):
     client = login(cast.member)
-    history = url(cast, "kr_history", kr.pk)
+    history = url(cast, "goals:kr_history", kr.pk)
     counts = []
     for total in (HISTORY_PAGE_SIZE + 5, 3 * HISTORY_PAGE_SIZE + 5):
         grow_history(cast, kr, total)
@@ -123,6 +123,6 @@ def test_the_history_of_a_goal_one_may_not_see_is_not_found(cast, cycle, login):
             key_results=[{"title": "Things", "start_value": 0, "target_value": 1}],
         )  # fmt: skip
         kr = KeyResult.objects.get(goal=secret)
-    assert login(cast.member).get(url(cast, "kr_history", kr.pk)).status_code == 404
-    assert login(cast.manager).get(url(cast, "kr_history", kr.pk)).status_code == 200
-    assert login(cast.other_admin).get(url(cast, "kr_history", kr.pk)).status_code == 404
+    assert login(cast.member).get(url(cast, "goals:kr_history", kr.pk)).status_code == 404
+    assert login(cast.manager).get(url(cast, "goals:kr_history", kr.pk)).status_code == 200
+    assert login(cast.other_admin).get(url(cast, "goals:kr_history", kr.pk)).status_code == 404

@@ -7,10 +7,10 @@ from decimal import Decimal
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import GoalStatus, KeyResult
-from orgs.tenancy import tenant_context
 
 D = Decimal
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -88,7 +88,7 @@ def test_a_key_result_at_5_does_not_become_done_not_done(cast, cycle, objective,
     message = services.BOOLEAN_FROM_VALUE.format(value="5")
     # The form on the page...
     response = login(cast.member).post(
-        reverse("kr_edit", args=[cast.org.slug, kr.pk]),
+        reverse("goals:kr_edit", args=[cast.org.slug, kr.pk]),
         {"title": "Signups", "kind": "boolean", "direction": "increase", "start_value": "0",
          "target_value": "10", "unit_label": "", "weight": "1"},
     )  # fmt: skip

@@ -19,11 +19,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalEvent, GoalStatus, Level
 from orgs.models import Membership, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory
 
 MATRIX = """
@@ -139,7 +139,7 @@ class Attempt:
 def view(visibility: str) -> Callable[[World], Attempt]:
     def attempt(w: World) -> Attempt:
         goal = w.active_of(w.owner, visibility)
-        page = reverse("goal_detail", args=[w.cast.org.slug, goal.pk])
+        page = reverse("goals:goal_detail", args=[w.cast.org.slug, goal.pk])
 
         def act() -> bool:
             status = w.client_for(w.me).get(page).status_code
@@ -271,18 +271,18 @@ ACTIONS: dict[str, Callable[[World], Attempt]] = {
     "cascade an objective to the owner": cascade_to_owner,
 }
 
-# The same cells through the pages of views_approval: done is a redirect, refused a 403.
+# The same cells through the pages of goals.views.approval: done is a redirect, refused a 403.
 PAGES: dict[str, Callable[[World], tuple[str, dict]]] = {
     "approve the owner's submitted goal": lambda w: (
-        reverse("goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
+        reverse("goals:goal_approve", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
         {},
     ),
     "request changes on the owner's submitted goal": lambda w: (
-        reverse("goal_request_changes", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
+        reverse("goals:goal_request_changes", args=[w.cast.org.slug, w.submitted_of(w.owner).pk]),
         {"comment": "Add a deadline."},
     ),
     "cascade an objective to the owner": lambda w: (
-        reverse("goal_cascade", args=[w.cast.org.slug, w.objective.pk]),
+        reverse("goals:goal_cascade", args=[w.cast.org.slug, w.objective.pk]),
         {"title": "Our part", "people": [w.owner.pk]},
     ),
 }

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import recompute_all
-from orgs.tenancy import tenant_context
 
 D = Decimal
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -61,21 +61,21 @@ def test_a_lowered_target_counts_only_once_approved(cast, objective, login):
         kr = KeyResult.objects.get(goal=goal)
     client = login(cast.member)
     response = client.post(
-        url(cast, "kr_edit", kr.pk),
+        url(cast, "goals:kr_edit", kr.pk),
         {"title": "Signups", "kind": "number", "direction": "increase", "start_value": "0",
          "target_value": "10", "unit_label": "", "weight": "1"},
     )  # fmt: skip
     assert response.status_code == 302
     # Neither the goal nor its parent moves: the approved target still counts.
     assert progress(cast, goal, objective) == before
-    page = text(client.get(url(cast, "goal_detail", goal.pk)))
+    page = text(client.get(url(cast, "goals:goal_detail", goal.pk)))
     assert "Counts now: 10% , with the approved version." in page
     assert "With the change: 100% , once approved." in page
     assert "Target of “Signups”: from 100 → to 10" in page
     # The form shows the owner's change, to edit it further.
-    form = client.get(url(cast, "kr_edit", kr.pk)).context["form"]
+    form = client.get(url(cast, "goals:kr_edit", kr.pk)).context["form"]
     assert form["target_value"].value() == 10
-    queue = text(login(cast.manager).get(url(cast, "approvals")))
+    queue = text(login(cast.manager).get(url(cast, "goals:approvals")))
     assert "Progress counts 10% with the approved version; 100% with these changes." in queue
     with tenant_context(cast.org.pk):
         services.goal_approve(actor=Actor(cast.manager), goal=Goal.objects.get(pk=goal.pk))
@@ -89,7 +89,7 @@ def test_a_weight_of_500_does_not_pull_the_parent_until_approved(cast, objective
     done = active_goal(cast, objective, current=100)
     before = progress(cast, objective)
     response = login(cast.member).post(
-        url(cast, "goal_edit", done.pk),
+        url(cast, "goals:goal_edit", done.pk),
         {"title": done.title, "description": "", "parent": str(objective.pk), "weight": "500",
          "visibility": "public", "due_date": str(done.due_date), "manual_progress": ""},
     )  # fmt: skip
@@ -97,7 +97,7 @@ def test_a_weight_of_500_does_not_pull_the_parent_until_approved(cast, objective
     assert progress(cast, objective) == before
     # Owner and approver see what the weight would do to the parent before it counts.
     for who in (cast.member, cast.manager):
-        page = text(login(who).get(url(cast, "goal_detail", done.pk)))
+        page = text(login(who).get(url(cast, "goals:goal_detail", done.pk)))
         assert (
             "It contributes to “Double weekly active teams”: 50% now, 99.8% with the change."
             in (page)

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import explain, kr_progress, recompute_all
-from orgs.tenancy import tenant_context
 
 D = Decimal
 K, R = KeyResult.Kind, KeyResult.Direction

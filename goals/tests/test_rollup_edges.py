@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import explain, recompute_all
 from goals.tasks import recompute_progress
-from orgs.tenancy import tenant_context
 
 D = Decimal
 R = KeyResult.Direction

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Goal, KeyResult, Milestone
@@ -17,7 +18,6 @@ from goals.rollup import explain, kr_progress, recompute_all
 from goals.tasks import recompute_progress
 from goals.tests.test_reapproval import active_goal, text, url
 from goals.tests.test_rollup_edges import approved_goal
-from orgs.tenancy import tenant_context
 
 D = Decimal
 K, R = KeyResult.Kind, KeyResult.Direction
@@ -124,7 +124,7 @@ def test_a_goal_moving_to_another_parent_shows_what_each_parent_would_show(
     with tenant_context(cast.org.pk):
         services.goal_update(actor=Actor(cast.member), goal=goal, parent=retention)
     for who in (cast.member, cast.manager):
-        page = text(login(who).get(url(cast, "goal_detail", goal.pk)))
+        page = text(login(who).get(url(cast, "goals:goal_detail", goal.pk)))
         assert (
             "It contributes to “Double weekly active teams”: 50% now, 0% with the change." in page
         )
@@ -150,7 +150,7 @@ def test_a_weight_change_keeps_the_siblings_in_the_parents_number(cast, objectiv
     goal = active_goal(cast, objective, current=10)
     with tenant_context(cast.org.pk):
         services.goal_update(actor=Actor(cast.member), goal=goal, weight=D(3))
-    page = text(login(cast.member).get(url(cast, "goal_detail", goal.pk)))
+    page = text(login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)))
     # (0 + 1 + 0.1) / 3 now; (0 + 1 + 3 × 0.1) / 5 with the change.
     assert "It contributes to “Double weekly active teams”: 36.7% now, 26% with the change." in (
         page

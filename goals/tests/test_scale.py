@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.models import Cycle, Goal, GoalStatus, Level, Visibility
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 
@@ -169,13 +169,15 @@ def grow(cast, cycle, chain, size: int) -> None:
                 parents = batch[-10:]
 
 
-@pytest.mark.parametrize("page", ["my_goals", "goal_detail", "goal_tree", "api_goals"])
+@pytest.mark.parametrize(
+    "page", ["goals:my_goals", "goals:goal_detail", "goals:goal_tree", "goals_api:api_goals"]
+)
 def test_a_members_pages_read_as_many_goals_at_2000_goals_as_at_200(
     cast, cycle, chain, login, page
 ):
     client = login(cast.member)
-    args = [cast.org.slug] + ([chain[-1].pk] if page == "goal_detail" else [])
-    url = reverse(page, args=args) + ("?limit=20" if page == "api_goals" else "")
+    args = [cast.org.slug] + ([chain[-1].pk] if page == "goals:goal_detail" else [])
+    url = reverse(page, args=args) + ("?limit=20" if page == "goals_api:api_goals" else "")
     read = []
     grown = 0
     for size in SIZES:
@@ -183,7 +185,7 @@ def test_a_members_pages_read_as_many_goals_at_2000_goals_as_at_200(
         grown = size
         # The API's count of every visible goal is the one read that grows: it is an
         # index-only scan of goal_org_title (a few pages, where the table was thousands).
-        read.append(read_by(client, url, skip_counts=page == "api_goals"))
+        read.append(read_by(client, url, skip_counts=page == "goals_api:api_goals"))
     # The same rows, give or take one the planner chose to look at on the way.
     assert read[1] - read[0] <= 2, read
 
@@ -218,7 +220,7 @@ def test_the_api_list_expects_its_page_of_goals_with_other_organisations_in_the_
     analyze()
     client = login(cast.member)
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(reverse("api_goals", args=[cast.org.slug]) + "?limit=50")
+        response = client.get(reverse("goals_api:api_goals", args=[cast.org.slug]) + "?limit=50")
     assert len(response.json()["results"]) == 50
     # The page's goals by id (org_id = … and id IN (…)): without the statistics on
     # (id, org_id) the planner multiplied the two and expected 50 × 5% = 2 or 3 goals.

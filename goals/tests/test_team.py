@@ -12,10 +12,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals.models import CheckIn, Confidence, Goal, GoalStatus, KeyResult
 from goals.selectors import GOALS_PER_PERSON, TEAM_PAGE_SIZE
 from orgs.models import Role
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -29,7 +29,7 @@ def request_queries() -> int:
 
 
 def team(cast, **params) -> str:
-    url = reverse("team_goals", args=[cast.org.slug])
+    url = reverse("goals:team_goals", args=[cast.org.slug])
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{url}?{query}" if query else url
 
@@ -156,11 +156,14 @@ def test_it_filters_at_risk_stale_and_not_checked_in_this_week(cast, cycle, logi
 def test_the_navigation_leads_managers_to_the_team_page(cast, cycle, login):
     link = f'href="{team(cast)}"'
     assert (
-        link in login(cast.manager).get(reverse("my_goals", args=[cast.org.slug])).content.decode()
+        link
+        in login(cast.manager).get(reverse("goals:my_goals", args=[cast.org.slug])).content.decode()
     )
     assert (
         link
-        not in login(cast.member).get(reverse("my_goals", args=[cast.org.slug])).content.decode()
+        not in login(cast.member)
+        .get(reverse("goals:my_goals", args=[cast.org.slug]))
+        .content.decode()
     )
 
 

@@ -10,11 +10,11 @@ from django.test.html import Element, parse_html
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import selectors, services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, Goal, GoalStatus, Level
 from goals.selectors import alignment_path
-from orgs.tenancy import tenant_context
 
 
 @dataclass
@@ -88,11 +88,11 @@ def cascade(cast, cycle, objective) -> Cascade:
 
 
 def tree_url(cast) -> str:
-    return reverse("goal_tree", args=[cast.org.slug])
+    return reverse("goals:goal_tree", args=[cast.org.slug])
 
 
 def children_url(cast, goal: Goal) -> str:
-    return reverse("goal_tree_children", args=[cast.org.slug, goal.pk])
+    return reverse("goals:goal_tree_children", args=[cast.org.slug, goal.pk])
 
 
 def html(response) -> Element:
@@ -184,7 +184,7 @@ def test_each_node_shows_owner_unit_progress_status_and_approval(cast, cascade, 
     assert "Active" in text  # approval state
     assert any(s in text for s in ("On track", "At risk", "Off track"))  # status in words
     link = treeitem(page, cascade.docs)["href"]
-    assert link == reverse("goal_detail", args=[cast.org.slug, cascade.docs.pk])
+    assert link == reverse("goals:goal_detail", args=[cast.org.slug, cascade.docs.pk])
     unit_goal = str(by_id(page, f"meta-{cascade.platform.pk}"))
     assert "Engineering" in unit_goal and "Mallory Manager (Acme)" in unit_goal
 
@@ -207,7 +207,8 @@ def test_it_defaults_to_the_active_cycle_and_shows_another_on_request(cast, casc
 
 def test_it_never_shows_another_organisations_cycle(cast, cascade, login):
     response = login(cast.other_admin).get(
-        reverse("goal_tree", args=[cast.other_org.slug]), {"cycle": cascade.objective.cycle_id}
+        reverse("goals:goal_tree", args=[cast.other_org.slug]),
+        {"cycle": cascade.objective.cycle_id},
     )
     assert response.status_code == 404
 
@@ -239,7 +240,7 @@ def test_children_leave_out_private_goals_a_member_may_not_see(cast, cascade, lo
 def test_children_of_a_goal_the_member_may_not_see_are_404(cast, cascade, login):
     assert login(cast.member).get(children_url(cast, cascade.hiring)).status_code == 404
     other = login(cast.other_admin).get(
-        reverse("goal_tree_children", args=[cast.other_org.slug, cascade.platform.pk])
+        reverse("goals:goal_tree_children", args=[cast.other_org.slug, cascade.platform.pk])
     )
     assert other.status_code == 404
 
@@ -562,4 +563,4 @@ def test_without_cycles_it_points_the_admin_to_the_cycles_page(cast, login):
     response = login(cast.admin).get(tree_url(cast))
     assert response.status_code == 200
     assert b"There are no goal cycles yet." in response.content
-    assert reverse("cycles", args=[cast.org.slug]).encode() in response.content
+    assert reverse("goals:cycles", args=[cast.org.slug]).encode() in response.content

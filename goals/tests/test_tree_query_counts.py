@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.models import Goal, GoalStatus, Level
-from orgs.tenancy import tenant_context
 
 # SAVEPOINT, organisation, session, user, membership, RELEASE SAVEPOINT, and on
 # PostgreSQL the two set_config calls that scope the transaction for row-level security.
@@ -70,11 +70,11 @@ def levels(request, cast, cycle):
 
 
 def tree(cast) -> str:
-    return reverse("goal_tree", args=[cast.org.slug])
+    return reverse("goals:goal_tree", args=[cast.org.slug])
 
 
 def children(cast, goal: Goal) -> str:
-    return reverse("goal_tree_children", args=[cast.org.slug, goal.pk])
+    return reverse("goals:goal_tree_children", args=[cast.org.slug, goal.pk])
 
 
 # The queries of every tree page: the organisation's cycles, the unit paths (unit
@@ -164,6 +164,6 @@ def test_the_alignment_report_runs_a_fixed_number_of_queries(
     # cycles, unaligned goals, lonely objectives, goals due after their parent, goals
     # per unit, unit paths, the organisation switcher
     with django_assert_num_queries(request_queries() + 7 + extra):
-        response = client.get(reverse("alignment_report", args=[cast.org.slug]))
+        response = client.get(reverse("goals:alignment_report", args=[cast.org.slug]))
     assert response.status_code == 200
     assert response.context["report"].total_goals > 0

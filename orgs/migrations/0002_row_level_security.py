@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from orgs.rls import EnableRowLevelSecurity
+from core.rls import EnableRowLevelSecurity
 
 
 class Migration(migrations.Migration):

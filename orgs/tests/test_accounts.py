@@ -15,7 +15,7 @@ def test_it_logs_in_by_email_and_lands_in_the_only_organisation(cast, client):
     response = client.post(
         reverse("login"), {"username": "Member@Acme.test", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("org_home", args=["acme"])
+    assert response.redirect_chain[-1][0] == reverse("orgs:org_home", args=["acme"])
     assert "Bob Member (Acme)" in response.content.decode()
 
 
@@ -34,7 +34,7 @@ def test_it_locks_out_after_repeated_failures(cast, client):
 
 
 def test_it_sends_anonymous_visitors_of_an_org_page_to_the_login(cast, client):
-    response = client.get(reverse("people", args=["acme"]))
+    response = client.get(reverse("orgs:people", args=["acme"]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login") + "?next=/o/acme/people/")
 
@@ -47,7 +47,7 @@ def test_a_person_in_two_organisations_chooses_and_switches(cast, client, login)
     login(cast.member)
     home = client.get(reverse("home"))
     assert [m.org.name for m in home.context["memberships"]] == ["Acme", "Globex"]
-    page = client.get(reverse("people", args=["globex"])).content.decode()
+    page = client.get(reverse("orgs:people", args=["globex"])).content.decode()
     assert 'href="/o/acme/"' in page  # the switcher links to the other organisation
 
 

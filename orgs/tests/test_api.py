@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from core.tenancy import tenant_context
 from orgs import services
 from orgs.api import ADMIN_ONLY
 from orgs.models import ApiToken, Membership, Organization, Role, Unit
-from orgs.tenancy import tenant_context
 from tests.factories import MembershipFactory, UnitFactory
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -7,10 +7,10 @@ import re
 import pytest
 from django.core import mail
 
+from core.tenancy import tenant_context
 from orgs import services
 from orgs.api import ADMIN_ONLY
 from orgs.models import Invitation, Membership
-from orgs.tenancy import tenant_context
 from orgs.tests.test_api import api, url
 
 

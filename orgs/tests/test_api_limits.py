@@ -7,9 +7,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from orgs.api_limits import MAX_JSON_DEPTH, MAX_LIMIT, MAX_OFFSET, TOO_DEEP, json_depth
+from core.api_limits import MAX_JSON_DEPTH, MAX_LIMIT, MAX_OFFSET, TOO_DEEP, json_depth
+from core.tenancy import tenant_context
 from orgs.models import Membership
-from orgs.tenancy import tenant_context
 from tests.test_isolation import goal_objects
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

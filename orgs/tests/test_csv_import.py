@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs import services
 from orgs.csv_import import (
     BAD_EMAIL,
@@ -25,7 +26,6 @@ from orgs.csv_import import (
     people_import_plan,
 )
 from orgs.models import Invitation, Membership, Role, Unit, User
-from orgs.tenancy import tenant_context
 
 HEADER = "email,full_name,unit,manager_email,role"
 APPLY_BUTTON = "Apply these changes"
@@ -43,7 +43,7 @@ def _csv(*rows: str, header: str = HEADER) -> str:
 
 
 def _url(org) -> str:
-    return reverse("people_import", args=[org.slug])
+    return reverse("orgs:people_import", args=[org.slug])
 
 
 def _upload(client, org, text: str | bytes, name: str = "people.csv"):
@@ -144,7 +144,7 @@ def test_it_applies_units_users_and_memberships_with_managers_from_the_file(cast
 
     response = _apply(client, cast.org, carried, follow=True)
 
-    assert response.redirect_chain == [(reverse("people", args=[cast.org.slug]), 302)]
+    assert response.redirect_chain == [(reverse("orgs:people", args=[cast.org.slug]), 302)]
     # Bob of Globex has an account already: he is invited, not added (see
     # test_csv_import_consent.py for what Acme sees of him meanwhile).
     assert (

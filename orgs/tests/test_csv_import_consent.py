@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs import csv_import
 from orgs.csv_import import CHANGED_MEANWHILE, MANAGER_NOT_JOINED, RowError
 from orgs.models import Invitation, Membership, Role, Unit, User
-from orgs.tenancy import tenant_context
 from orgs.views import INVITATION_RESENT, INVITATION_REVOKED
 
 HEADER = "email,full_name,unit,manager_email,role"
@@ -24,7 +24,7 @@ def _csv(*rows: str, header: str = HEADER) -> str:
 
 
 def _url(org) -> str:
-    return reverse("people_import", args=[org.slug])
+    return reverse("orgs:people_import", args=[org.slug])
 
 
 def _preview(client, org, text: str):
@@ -84,8 +84,10 @@ def test_an_account_of_another_organisation_is_invited_not_added(cast, client, l
     # Acme sees the invitation, not the person: no membership, no name.
     assert "admin@globex.test" not in _members(cast.org)
     assert _pending(cast.org) == ["admin@globex.test"]
-    people = admin.get(reverse("people", args=[cast.org.slug]) + "?status=all").content.decode()
-    invitations = admin.get(reverse("person_invite", args=[cast.org.slug])).content.decode()
+    people = admin.get(
+        reverse("orgs:people", args=[cast.org.slug]) + "?status=all"
+    ).content.decode()
+    invitations = admin.get(reverse("orgs:person_invite", args=[cast.org.slug])).content.decode()
     for page in (preview.content.decode(), people, invitations):
         assert "Alice Admin (Globex)" not in page
     assert "admin@globex.test" in invitations
@@ -93,7 +95,7 @@ def test_an_account_of_another_organisation_is_invited_not_added(cast, client, l
     link = _link("admin@globex.test")
     globex_admin = login(cast.other_admin)
     home = globex_admin.get(reverse("home"), follow=True)
-    assert home.redirect_chain[-1][0] == reverse("org_home", args=["globex"])
+    assert home.redirect_chain[-1][0] == reverse("orgs:org_home", args=["globex"])
     assert globex_admin.post(link).status_code == 302
     home = globex_admin.get(reverse("home"))
     assert [m.org.slug for m in home.context["memberships"]] == ["acme", "globex"]
@@ -158,7 +160,7 @@ def test_new_people_are_invited_to_choose_a_password_and_get_in(cast, client, lo
 
     assert page.status_code == 200 and 'name="password1"' in page.content.decode()
     assert response.status_code == 302
-    assert response["Location"] == reverse("org_home", args=[cast.org.slug])
+    assert response["Location"] == reverse("orgs:org_home", args=[cast.org.slug])
     assert client.get(response["Location"]).status_code == 200
     user = User.objects.get(email="dana@example.test")
     # Her password and the name she chose, not the one the file gave her.
@@ -177,7 +179,7 @@ def test_the_import_can_leave_the_invitations_for_later(cast, client, login, app
     assert "dana@example.test" in _members(cast.org)
     # Later, inviting her is not refused as "already a member": she has never signed in.
     invited = admin.post(
-        reverse("person_invite", args=[cast.org.slug]),
+        reverse("orgs:person_invite", args=[cast.org.slug]),
         {"email": "dana@example.test", "role": Role.MEMBER},
     )
     assert invited.status_code == 302
@@ -226,9 +228,9 @@ def test_a_pending_invitation_is_sent_again_with_a_new_link(cast, client, login,
     admin = login(cast.admin)
     apply(admin, cast.org, _csv("dana@example.test,Dana New,,,"))
     first = _link("dana@example.test")
-    resend = reverse("invitation_resend", args=[cast.org.slug, _invitation(cast.org).pk])
+    resend = reverse("orgs:invitation_resend", args=[cast.org.slug, _invitation(cast.org).pk])
 
-    page = admin.get(reverse("person_invite", args=[cast.org.slug])).content.decode()
+    page = admin.get(reverse("orgs:person_invite", args=[cast.org.slug])).content.decode()
     response = post(admin, resend)
 
     assert f'action="{resend}"' in page
@@ -244,7 +246,7 @@ def test_a_pending_invitation_is_withdrawn(cast, client, login, apply, post):
     admin = login(cast.admin)
     apply(admin, cast.org, _csv("member@globex.test,Bob,,,"))
     link = _link("member@globex.test")
-    revoke = reverse("invitation_revoke", args=[cast.org.slug, _invitation(cast.org).pk])
+    revoke = reverse("orgs:invitation_revoke", args=[cast.org.slug, _invitation(cast.org).pk])
 
     response = post(admin, revoke)
 
@@ -260,14 +262,14 @@ def test_an_accepted_invitation_can_be_neither_sent_again_nor_withdrawn(cast, lo
     admin = login(cast.admin)
     post(
         admin,
-        reverse("person_invite", args=[cast.org.slug]),
+        reverse("orgs:person_invite", args=[cast.org.slug]),
         {"email": "member@globex.test", "role": "member"},
     )
     link = _link("member@globex.test")
     login(cast.other_member).post(link)
     invitation = _invitation(cast.org)
     admin = login(cast.admin)
-    for name in ("invitation_resend", "invitation_revoke"):
+    for name in ("orgs:invitation_resend", "orgs:invitation_revoke"):
         url = reverse(name, args=[cast.org.slug, invitation.pk])
         assert admin.post(url).status_code == 404
 
@@ -277,7 +279,7 @@ def test_only_admins_send_again_or_withdraw(cast, login, apply, who):
     apply(login(cast.admin), cast.org, _csv("dana@example.test,Dana New,,,"))
     invitation = _invitation(cast.org)
     client = login(getattr(cast, who))
-    for name in ("invitation_resend", "invitation_revoke"):
+    for name in ("orgs:invitation_resend", "orgs:invitation_revoke"):
         url = reverse(name, args=[cast.org.slug, invitation.pk])
         assert client.post(url).status_code == 403
     assert _pending(cast.org) == ["dana@example.test"]
@@ -348,15 +350,15 @@ def test_an_imported_person_who_never_signed_in_can_be_invited_from_their_page(
     apply(admin, cast.org, _csv("dana@example.test,Dana New,,,"), invite=False)
     with tenant_context(cast.org.pk):
         dana = Membership.objects.get(org=cast.org, user__email="dana@example.test")
-    page = admin.get(reverse("person_edit", args=[cast.org.slug, dana.pk])).content.decode()
-    bob_page = admin.get(reverse("person_edit", args=[cast.org.slug, cast.member.pk]))
+    page = admin.get(reverse("orgs:person_edit", args=[cast.org.slug, dana.pk])).content.decode()
+    bob_page = admin.get(reverse("orgs:person_edit", args=[cast.org.slug, cast.member.pk]))
 
     assert "Not signed in yet" in page and "Not signed in yet" not in bob_page.content.decode()
-    action = f'action="{reverse("person_invite", args=[cast.org.slug])}"'
+    action = f'action="{reverse("orgs:person_invite", args=[cast.org.slug])}"'
     assert action in page and 'value="dana@example.test"' in page
     response = post(
         admin,
-        reverse("person_invite", args=[cast.org.slug]),
+        reverse("orgs:person_invite", args=[cast.org.slug]),
         {"email": "dana@example.test", "role": "member"},
     )
     assert "Invitation sent to dana@example.test." in response.content.decode()

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.csv_import import CHANGED_MEANWHILE, people_import_apply
 from orgs.models import Membership, User
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.postgres
 
@@ -45,7 +45,7 @@ def test_a_second_import_of_the_same_new_person_gets_a_new_preview(cast):
             client = Client()
             client.force_login(cast.admin.user, backend="django.contrib.auth.backends.ModelBackend")
             results["acme"] = client.post(
-                reverse("people_import", args=[cast.org.slug]),
+                reverse("orgs:people_import", args=[cast.org.slug]),
                 {"csv_text": TEXT, "invite_new_people": "on"},
             )
         except BaseException as error:  # noqa: BLE001

@@ -8,9 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from orgs.models import Invitation, Membership, Role, User
 from orgs.services import ALREADY_MEMBER
-from orgs.tenancy import tenant_context
 
 
 @pytest.fixture
@@ -27,7 +27,9 @@ def invite(cast, login, django_capture_on_commit_callbacks):
             **extra,
         }
         with django_capture_on_commit_callbacks(execute=True):
-            response = login(cast.admin).post(reverse("person_invite", args=[cast.org.slug]), data)
+            response = login(cast.admin).post(
+                reverse("orgs:person_invite", args=[cast.org.slug]), data
+            )
         assert response.status_code == 302, response.content.decode()
         body = mail.outbox[-1].body
         return re.search(r"https?://[^/\s]+(/o/acme/join/[\w-]+/)", body).group(1)
@@ -40,7 +42,7 @@ def test_it_emails_a_one_time_link_after_the_transaction_commits(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         login(cast.admin).post(
-            reverse("person_invite", args=[cast.org.slug]),
+            reverse("orgs:person_invite", args=[cast.org.slug]),
             {"email": "x@example.test", "role": "member"},
         )
     assert mail.outbox == []  # nothing is sent before the commit
@@ -64,7 +66,7 @@ def test_a_new_person_accepts_sets_a_password_and_lands_in_the_org(cast, client,
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("org_home", args=[cast.org.slug])
+    assert response["Location"] == reverse("orgs:org_home", args=[cast.org.slug])
     assert client.get(response["Location"]).status_code == 200
     with tenant_context(cast.org.pk):
         member = Membership.objects.select_related("user").get(user__email="dana@example.test")
@@ -103,7 +105,7 @@ def test_an_existing_user_joins_a_second_organisation(cast, client, invite):
 
 def test_it_refuses_to_invite_an_existing_member(cast, login):
     response = login(cast.admin).post(
-        reverse("person_invite", args=[cast.org.slug]),
+        reverse("orgs:person_invite", args=[cast.org.slug]),
         {"email": "MEMBER@acme.test", "role": "member"},
     )
     assert response.status_code == 400
@@ -112,7 +114,8 @@ def test_it_refuses_to_invite_an_existing_member(cast, login):
 
 def test_it_refuses_a_bad_email(cast, login):
     response = login(cast.admin).post(
-        reverse("person_invite", args=[cast.org.slug]), {"email": "not-an-email", "role": "member"}
+        reverse("orgs:person_invite", args=[cast.org.slug]),
+        {"email": "not-an-email", "role": "member"},
     )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.content.decode()
@@ -141,5 +144,6 @@ def test_an_expired_invitation_cannot_be_used(cast, client, invite):
 
 def test_a_wrong_token_is_404(cast, client):
     assert (
-        client.get(reverse("invitation_accept", args=[cast.org.slug, "made-up"])).status_code == 404
+        client.get(reverse("orgs:invitation_accept", args=[cast.org.slug, "made-up"])).status_code
+        == 404
     )

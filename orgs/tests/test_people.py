@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import ApiToken, Membership, Role
 from orgs.services import LAST_ADMIN, REPORTING_CYCLE, SELF_MANAGER, api_token_create
-from orgs.tenancy import tenant_context
 
 
 def edit(cast, client, person, **changes):
@@ -16,12 +16,12 @@ def edit(cast, client, person, **changes):
         "manager": person.manager_id or "",
         **changes,
     }
-    return client.post(reverse("person_edit", args=[cast.org.slug, person.pk]), data)
+    return client.post(reverse("orgs:person_edit", args=[cast.org.slug, person.pk]), data)
 
 
 def test_it_lists_people_with_search_and_filters(cast, login):
     client = login(cast.member)
-    url = reverse("people", args=[cast.org.slug])
+    url = reverse("orgs:people", args=[cast.org.slug])
     names = lambda r: [m.user.email for m in r.context["page"].object_list]  # noqa: E731
     assert names(client.get(url)) == [
         "admin@acme.test",
@@ -43,7 +43,7 @@ def test_it_lists_people_with_search_and_filters(cast, login):
 
 def test_it_returns_only_the_results_for_htmx(cast, login):
     response = login(cast.member).get(
-        reverse("people", args=[cast.org.slug]), {"q": "bob"}, headers={"HX-Request": "true"}
+        reverse("orgs:people", args=[cast.org.slug]), {"q": "bob"}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="results"') and "Bob Member" in html
@@ -102,7 +102,7 @@ def test_it_deactivates_a_person_keeping_their_history(cast, login, client):
     with tenant_context(cast.org.pk):
         api_token_create(membership=cast.manager, name="script")
     login(cast.admin).post(
-        reverse("person_set_active", args=[cast.org.slug, cast.manager.pk]), {"active": "0"}
+        reverse("orgs:person_set_active", args=[cast.org.slug, cast.manager.pk]), {"active": "0"}
     )
     with tenant_context(cast.org.pk):
         manager = Membership.objects.get(pk=cast.manager.pk)
@@ -112,8 +112,10 @@ def test_it_deactivates_a_person_keeping_their_history(cast, login, client):
         assert not ApiToken.objects.filter(membership=manager, revoked_at__isnull=True).exists()
     # They can no longer open the organisation, and are listed as deactivated.
     login(cast.manager)
-    assert client.get(reverse("people", args=[cast.org.slug])).status_code == 404
-    listed = login(cast.admin).get(reverse("people", args=[cast.org.slug]), {"status": "inactive"})
+    assert client.get(reverse("orgs:people", args=[cast.org.slug])).status_code == 404
+    listed = login(cast.admin).get(
+        reverse("orgs:people", args=[cast.org.slug]), {"status": "inactive"}
+    )
     assert [m.pk for m in listed.context["page"].object_list] == [cast.manager.pk]
 
 

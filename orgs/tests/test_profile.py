@@ -7,7 +7,7 @@ from orgs.services import NAME_REQUIRED
 
 
 def url(cast) -> str:
-    return reverse("profile", args=[cast.org.slug])
+    return reverse("orgs:profile", args=[cast.org.slug])
 
 
 def test_it_shows_the_persons_place_in_the_organisation(cast, login):
@@ -50,12 +50,12 @@ def test_it_only_ever_renames_the_signed_in_person(cast, login):
 
 
 def test_it_is_linked_from_every_organisation_page(cast, login):
-    html = login(cast.member).get(reverse("org_home", args=[cast.org.slug])).content.decode()
+    html = login(cast.member).get(reverse("orgs:org_home", args=[cast.org.slug])).content.decode()
     assert f'href="{url(cast)}"' in html
 
 
 def password_url(cast) -> str:
-    return reverse("password_change", args=[cast.org.slug])
+    return reverse("orgs:password_change", args=[cast.org.slug])
 
 
 NEW_PASSWORD = "a-fresh-long-passphrase"

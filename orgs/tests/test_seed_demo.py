@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from goals.models import Cycle
 from orgs.models import Membership, Organization, Role, Unit, User
-from orgs.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,12 @@ import re
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import ApiToken, Organization
-from orgs.tenancy import tenant_context
 
 
 def test_an_admin_changes_the_organisation_settings(cast, login):
-    url = reverse("org_settings", args=[cast.org.slug])
+    url = reverse("orgs:org_settings", args=[cast.org.slug])
     response = login(cast.admin).post(
         url, {"name": "Acme Corp", "timezone": "Europe/Paris", "checkin_cadence": "fortnightly"}
     )
@@ -24,7 +24,7 @@ def test_an_admin_changes_the_organisation_settings(cast, login):
 
 def test_it_refuses_an_unknown_time_zone_and_cadence(cast, login):
     response = login(cast.admin).post(
-        reverse("org_settings", args=[cast.org.slug]),
+        reverse("orgs:org_settings", args=[cast.org.slug]),
         {"name": "Acme", "timezone": "Mars/Olympus", "checkin_cadence": "hourly"},
     )
     assert response.status_code == 400
@@ -38,11 +38,14 @@ def test_the_check_in_cadence_is_weekly_by_default(cast):
 
 
 def test_members_cannot_open_the_organisation_settings(cast, login):
-    assert login(cast.member).get(reverse("org_settings", args=[cast.org.slug])).status_code == 403
+    assert (
+        login(cast.member).get(reverse("orgs:org_settings", args=[cast.org.slug])).status_code
+        == 403
+    )
 
 
 def test_a_member_creates_a_token_sees_it_once_and_revokes_it(cast, login, client):
-    url = reverse("api_tokens", args=[cast.org.slug])
+    url = reverse("orgs:api_tokens", args=[cast.org.slug])
     page = login(cast.member).post(url, {"name": "KPI sync"}).content.decode()
     raw = re.search(r'id="new-token"[^>]*>(cairn_[\w-]+)<', page).group(1)
     api = f"/api/v1/orgs/{cast.org.slug}/"
@@ -53,7 +56,7 @@ def test_a_member_creates_a_token_sees_it_once_and_revokes_it(cast, login, clien
     assert raw not in client.get(url).content.decode()
     with tenant_context(cast.org.pk):
         token = ApiToken.objects.get(membership=cast.member)
-    client.post(reverse("api_token_revoke", args=[cast.org.slug, token.pk]))
+    client.post(reverse("orgs:api_token_revoke", args=[cast.org.slug, token.pk]))
     client.logout()
     assert client.get(api, headers={"Authorization": f"Bearer {raw}"}).status_code == 401
 
@@ -61,7 +64,7 @@ def test_a_member_creates_a_token_sees_it_once_and_revokes_it(cast, login, clien
 def test_a_token_is_refused_by_another_organisation(cast, login, client):
     page = (
         login(cast.member)
-        .post(reverse("api_tokens", args=[cast.org.slug]), {"name": "x"})
+        .post(reverse("orgs:api_tokens", args=[cast.org.slug]), {"name": "x"})
         .content.decode()
     )
     raw = re.search(r'id="new-token"[^>]*>(cairn_[\w-]+)<', page).group(1)
@@ -71,6 +74,8 @@ def test_a_token_is_refused_by_another_organisation(cast, login, client):
 
 
 def test_the_token_form_needs_a_name(cast, login):
-    response = login(cast.member).post(reverse("api_tokens", args=[cast.org.slug]), {"name": ""})
+    response = login(cast.member).post(
+        reverse("orgs:api_tokens", args=[cast.org.slug]), {"name": ""}
+    )
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()

@@ -4,13 +4,13 @@ import pytest
 from django.urls import reverse
 
 PAGES = [
-    "org_home",
-    "units",
-    "people",
-    "person_invite",
-    "org_settings",
-    "api_tokens",
-    "people_import",
+    "orgs:org_home",
+    "orgs:units",
+    "orgs:people",
+    "orgs:person_invite",
+    "orgs:org_settings",
+    "orgs:api_tokens",
+    "orgs:people_import",
 ]
 
 
@@ -23,8 +23,8 @@ def test_it_renders_each_admin_page(cast, login, name):
 
 
 def test_the_overview_leads_to_the_goals(cast, login):
-    html = login(cast.member).get(reverse("org_home", args=[cast.org.slug])).content.decode()
-    assert reverse("my_goals", args=[cast.org.slug]) in html
-    assert reverse("goal_tree", args=[cast.org.slug]) in html
+    html = login(cast.member).get(reverse("orgs:org_home", args=[cast.org.slug])).content.decode()
+    assert reverse("goals:my_goals", args=[cast.org.slug]) in html
+    assert reverse("goals:goal_tree", args=[cast.org.slug]) in html
     # Only people who approve goals get the approvals link there.
-    assert reverse("approvals", args=[cast.org.slug]) + '"' not in html.split("<main")[1]
+    assert reverse("goals:approvals", args=[cast.org.slug]) + '"' not in html.split("<main")[1]

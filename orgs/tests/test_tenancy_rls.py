@@ -7,8 +7,8 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from core.tenancy import set_current_org, set_current_user, tenant_context
 from orgs.models import Unit
-from orgs.tenancy import set_current_org, set_current_user, tenant_context
 
 pytestmark = pytest.mark.postgres
 
@@ -115,7 +115,7 @@ def test_it_refuses_to_move_a_row_into_another_org(cast):
 @pytest.mark.django_db(transaction=True)
 def test_it_does_not_carry_the_org_into_the_next_request_on_a_reused_connection(cast, client):
     client.force_login(cast.member.user, backend="django.contrib.auth.backends.ModelBackend")
-    response = client.get(reverse("units", args=[cast.org.slug]))
+    response = client.get(reverse("orgs:units", args=[cast.org.slug]))
     assert response.status_code == 200
     assert b"Platform" in response.content
     # Same thread, same connection, now outside the request's transaction.
@@ -125,7 +125,7 @@ def test_it_does_not_carry_the_org_into_the_next_request_on_a_reused_connection(
     assert count_rows("orgs_unit") == 0
     # The next request, for the other organisation's member, sees only its own units.
     client.force_login(cast.other_member.user, backend="django.contrib.auth.backends.ModelBackend")
-    response = client.get(reverse("units", args=[cast.other_org.slug]))
+    response = client.get(reverse("orgs:units", args=[cast.other_org.slug]))
     assert b"Globex" in response.content and b"Acme" not in response.content
 
 

@@ -8,12 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tenancy import tenant_context
 from goals import services as goal_services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalEvent, Level
 from orgs import services
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 from orgs.tests.test_api import api
 from orgs.tests.test_api import url as api_url
 
@@ -43,7 +43,7 @@ def _units_of(cast, goals: list[Goal]) -> set[int | None]:
 
 
 def _delete_url(cast, unit: Unit) -> str:
-    return reverse("unit_delete", args=[cast.org.slug, unit.pk])
+    return reverse("orgs:unit_delete", args=[cast.org.slug, unit.pk])
 
 
 def test_the_delete_page_says_how_many_goals_move_and_where(cast, login):
@@ -73,7 +73,7 @@ def test_deleting_a_unit_moves_its_goals_to_the_parent_with_an_event_each(cast, 
     }
     assert "“Platform” was deleted" in events[0].comment
     # The goal's history shows it.
-    page = login(cast.admin).get(reverse("goal_detail", args=[cast.org.slug, goals[0].pk]))
+    page = login(cast.admin).get(reverse("goals:goal_detail", args=[cast.org.slug, goals[0].pk]))
     assert page.status_code == 200
     assert "The unit “Platform” was deleted; its goals moved here." in page.content.decode()
 

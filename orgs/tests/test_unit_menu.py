@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.selectors import MENU_INDENT, unit_menu
-from orgs.tenancy import tenant_context
 from tests.factories import UnitFactory
 
 
@@ -38,10 +38,10 @@ def test_a_name_used_twice_says_which_unit_it_sits_in(cast):
 
 def test_the_forms_and_the_people_filter_use_the_indented_names(cast, login):
     client = login(cast.admin)
-    edit = client.get(reverse("unit_edit", args=[cast.org.slug, cast.platform.pk]))
+    edit = client.get(reverse("orgs:unit_edit", args=[cast.org.slug, cast.platform.pk]))
     labels = [label for _, label in edit.context["form"].fields["parent"].choices]
     assert labels[1:] == ["Acme", f"{MENU_INDENT}Engineering", f"{MENU_INDENT * 2}Platform"]
-    people = client.get(reverse("people", args=[cast.org.slug])).content.decode()
+    people = client.get(reverse("orgs:people", args=[cast.org.slug])).content.decode()
     assert f'<option value="{cast.platform.pk}" >{MENU_INDENT * 2}Platform</option>' in people
     assert "Acme/Engineering" not in people
 

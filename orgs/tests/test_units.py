@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Unit
 from orgs.services import UNIT_MOVE_INTO_ITSELF, UNIT_NAME_TAKEN, UNIT_REASSIGN_REQUIRED
-from orgs.tenancy import tenant_context
 
 
-def units_url(cast, name="units", *args):
+def units_url(cast, name="orgs:units", *args):
     return reverse(name, args=[cast.org.slug, *args])
 
 
@@ -57,7 +57,7 @@ def test_it_hides_the_create_form_from_members_and_refuses_their_posts(cast, log
 def test_it_moves_a_unit_under_another(cast, login):
     client = login(cast.admin)
     response = client.post(
-        units_url(cast, "unit_edit", cast.platform.pk),
+        units_url(cast, "orgs:unit_edit", cast.platform.pk),
         {"name": "Platform", "parent": cast.company.pk, "lead": ""},
     )
     assert response.status_code == 302
@@ -69,7 +69,7 @@ def test_it_moves_a_unit_under_another(cast, login):
 def test_it_refuses_to_move_a_unit_under_itself_or_a_descendant(cast, login, target):
     client = login(cast.admin)
     response = client.post(
-        units_url(cast, "unit_edit", cast.engineering.pk),
+        units_url(cast, "orgs:unit_edit", cast.engineering.pk),
         {"name": "Engineering", "parent": getattr(cast, target).pk},
     )
     assert response.status_code == 400
@@ -80,7 +80,7 @@ def test_it_refuses_to_move_a_unit_under_itself_or_a_descendant(cast, login, tar
 
 def test_it_renames_a_unit_in_place_with_htmx(cast, login):
     client = login(cast.admin)
-    url = units_url(cast, "unit_rename", cast.platform.pk)
+    url = units_url(cast, "orgs:unit_rename", cast.platform.pk)
     form = client.get(url, headers={"HX-Request": "true"})
     assert form.content.decode().lstrip().startswith("<tr")
     response = client.post(url, {"name": "Platform Team"}, headers={"HX-Request": "true"})
@@ -93,7 +93,7 @@ def test_it_renames_a_unit_in_place_with_htmx(cast, login):
 
 def test_it_asks_where_people_go_when_deleting_a_unit_with_people(cast, login):
     client = login(cast.admin)
-    url = units_url(cast, "unit_delete", cast.platform.pk)
+    url = units_url(cast, "orgs:unit_delete", cast.platform.pk)
     page = client.get(url).content.decode()
     assert "2 people belong to it" in page
     response = client.post(url, {})
@@ -106,7 +106,8 @@ def test_it_asks_where_people_go_when_deleting_a_unit_with_people(cast, login):
 def test_it_deletes_a_unit_moving_its_people_and_sub_units(cast, login):
     client = login(cast.admin)
     response = client.post(
-        units_url(cast, "unit_delete", cast.engineering.pk), {"move_people_to": cast.company.pk}
+        units_url(cast, "orgs:unit_delete", cast.engineering.pk),
+        {"move_people_to": cast.company.pk},
     )
     assert response.status_code == 302
     with tenant_context(cast.org.pk):

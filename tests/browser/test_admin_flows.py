@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from core.tenancy import tenant_context
 from orgs.models import Membership, Unit
 from orgs.selectors import MENU_INDENT
 from orgs.services import UNIT_MOVE_INTO_ITSELF
-from orgs.tenancy import tenant_context
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.tenancy import tenant_context
 from goals.models import GoalEvent
-from goals.views_goal import ACTIVITY_PAGE
-from orgs.tenancy import tenant_context
+from goals.views.goal import ACTIVITY_PAGE
 from tests.browser.conftest import log_in, sideways
 from tests.browser.test_phones import _world
 

@@ -14,10 +14,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Cycle, Goal, GoalStatus, Level
-from orgs.tenancy import tenant_context
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser

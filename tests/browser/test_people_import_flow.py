@@ -10,8 +10,8 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
+from core.tenancy import tenant_context
 from orgs.models import Invitation, Membership, User
-from orgs.tenancy import tenant_context
 from orgs.views import INVITATION_REVOKED
 from orgs.views_profile import PASSWORD_CHANGED
 from tests.browser.conftest import log_in

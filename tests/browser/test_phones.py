@@ -12,12 +12,12 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, Level
 from orgs.models import Unit
 from orgs.services import api_token_create, invitation_create
-from orgs.tenancy import tenant_context
 from tests.browser.conftest import log_in, sideways
 from tests.factories import UnitFactory
 

@@ -23,12 +23,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
+from core.tenancy import tenant_context
 from goals import demo
 from goals import services as goal_services
 from goals.models import CheckIn, Cycle, Goal
 from orgs.models import Membership, Organization, Role, Unit, User
 from orgs.selectors import unit_paths
-from orgs.tenancy import tenant_context
 
 PASSWORD = "cairn-demo"
 BATCH_SIZE = 500

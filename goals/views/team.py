@@ -22,6 +22,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.htmx import page_or_partial
+from core.params import id_param
 from goals.access import request_actor
 from goals.health import health_for
 from goals.selectors import (
@@ -33,9 +35,8 @@ from goals.selectors import (
     team_goals,
     team_people,
 )
-from goals.views_checkin import GoalCard, _cycle_choice, _rows
+from goals.views.checkin import GoalCard, _cycle_choice, _rows
 from orgs.models import Membership
-from orgs.params import id_param
 
 
 def _whose_team(request: HttpRequest) -> Membership:
@@ -99,9 +100,7 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
             shown = person.cards
             person.more = shown[0].goal.owner_total - len(shown) if shown else 0
         context |= {"page": page}
-    template = "goals/team.html"
-    if request.htmx:
-        # A level loaded in place (a person's team, another page) or, from the filter
-        # form, the whole body.
-        template += "#team-body" if request.htmx.target == "team-body" else "#level"
-    return render(request, template, context)
+    # A level loaded in place (a person's team, another page) or, from the filter
+    # form, the whole body.
+    partial = "team-body" if request.htmx.target == "team-body" else "level"
+    return render(request, page_or_partial(request, "goals/team.html", partial), context)

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -34,16 +34,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.formatting import number
+from core.forms import apply_service_errors
+from core.htmx import page_or_partial
 from goals import services
-from goals.access import Actor, get_goal, request_actor
-from goals.charts import Sparkline, number, sparkline, with_unit
+from goals.access import Actor, check_in_refusal, get_goal, request_actor
+from goals.charts import Sparkline, sparkline, with_unit
 from goals.health import health_for
 from goals.models import (
     CheckIn,
     Confidence,
     Cycle,
     Goal,
-    GoalStatus,
     KeyResult,
     Level,
     Milestone,
@@ -333,7 +335,7 @@ def my_goals(request: HttpRequest, org_slug: str) -> HttpResponse:
     context = {"cycles": cycles, "cycle": cycle, "has_reports": reports.exists()}
     if cycle is not None:
         context |= _my_goals_page(actor, request.org, cycle)
-    template = "goals/my_goals.html#goals-body" if request.htmx else "goals/my_goals.html"
+    template = page_or_partial(request, "goals/my_goals.html", "goals-body")
     return render(request, template, context)
 
 
@@ -347,15 +349,6 @@ def _get_key_result(actor: Actor, kr_pk: int) -> KeyResult:
         raise Http404("No such key result")
     kr.goal = get_goal(actor, kr.goal_id)
     return kr
-
-
-def _refusal(actor: Actor, goal: Goal) -> str:
-    """Why the actor may not check in on ``goal`` now ("" if they may); 403 if it is not theirs."""
-    if actor.can_check_in(goal):
-        return ""
-    if goal.status != GoalStatus.APPROVED:
-        return services.CHECKIN_NOT_ACTIVE
-    raise PermissionDenied(services.NOT_ALLOWED)
 
 
 def _chain(actor: Actor, goal: Goal, org) -> list[Goal]:
@@ -374,9 +367,9 @@ def _back_to_my_goals(request: HttpRequest, kr: KeyResult) -> str:
     """My goals for one's own key result; for a report's, their level of the team page."""
     owner = kr.goal.owner
     if owner.pk == request.membership.pk:
-        url = reverse("my_goals", args=[request.org.slug])
+        url = reverse("goals:my_goals", args=[request.org.slug])
         return f"{url}?cycle={kr.goal.cycle_id}#kr-{kr.pk}"
-    url = reverse("team_goals", args=[request.org.slug])
+    url = reverse("goals:team_goals", args=[request.org.slug])
     under = f"&under={owner.manager_id}" if owner.manager_id else ""
     return f"{url}?cycle={kr.goal.cycle_id}{under}#kr-{kr.pk}"
 
@@ -417,7 +410,7 @@ def checkin(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
         if not request.htmx:
             return redirect(_back_to_my_goals(request, kr))
         return _respond(request, actor, kr)
-    notice = _refusal(actor, kr.goal)
+    notice = check_in_refusal(actor, kr.goal)
     if notice:
         return _respond(request, actor, kr, notice=notice, status=400)
     posted = request.POST if request.method == "POST" else None
@@ -435,22 +428,13 @@ def checkin(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if not request.htmx:
                 messages.success(request, f"Check-in on “{kr.title}” saved.")
                 return redirect(_back_to_my_goals(request, kr))
             return _respond(request, actor, kr, saved="checkin")
     return _respond(request, actor, kr, form=form, status=400 if form.errors else 200)
-
-
-def _apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (or the form itself)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @require_POST
@@ -462,7 +446,7 @@ def milestone_toggle(request: HttpRequest, org_slug: str, milestone_pk: int) -> 
         raise Http404("No such milestone")
     kr = _get_key_result(actor, milestone.key_result_id)
     milestone.key_result = kr
-    notice = _refusal(actor, kr.goal)
+    notice = check_in_refusal(actor, kr.goal)
     if notice:
         return _respond(request, actor, kr, notice=notice, status=400)
     done = request.POST.get("done") == "1"

@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.forms import apply_service_errors
 from goals import services
 from goals.access import request_actor
-from goals.forms import CycleForm, apply_service_errors
+from goals.forms import CycleForm
 from goals.models import Cycle
 
 ADMINS_ONLY = "Only admins of this organisation can create or change cycles."
@@ -40,7 +41,7 @@ def cycles(request: HttpRequest, org_slug: str) -> HttpResponse:
             cycle = _save(request, form, None)
             if cycle is not None:
                 messages.success(request, f"Cycle “{cycle.name}” created.")
-                return redirect("cycles", org_slug=org_slug)
+                return redirect("goals:cycles", org_slug=org_slug)
     rows = (
         Cycle.objects.filter(org=request.org)
         .annotate(goal_count=Count("goals"))
@@ -59,6 +60,6 @@ def cycle_edit(request: HttpRequest, org_slug: str, cycle_pk: int) -> HttpRespon
     form = CycleForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and _save(request, form, cycle) is not None:
         messages.success(request, f"Cycle “{cycle.name}” saved.")
-        return redirect("cycles", org_slug=org_slug)
+        return redirect("goals:cycles", org_slug=org_slug)
     status = 400 if form.errors else 200
     return render(request, "goals/cycle_form.html", {"cycle": cycle, "form": form}, status=status)

@@ -1,4 +1,4 @@
-"""Page filters read through orgs.params: NUL characters are stripped, ids that no
+"""Page filters read through core.params: NUL characters are stripped, ids that no
 column could hold are ignored, and neither is a server error."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from orgs.params import id_param, id_params, text_param, to_id
+from core.params import id_param, id_params, text_param, to_id
 from tests.test_isolation import goal_objects
 
 TOO_BIG = str(2**63)  # one more than the largest bigint
@@ -48,14 +48,14 @@ def emails(response) -> list[str]:
 
 def test_the_people_page_strips_nul_from_its_search(cast, login):
     client = login(cast.member)
-    response = client.get(reverse("people", args=[cast.org.slug]), {"q": "Bob\x00"})
+    response = client.get(reverse("orgs:people", args=[cast.org.slug]), {"q": "Bob\x00"})
     assert response.status_code == 200
     assert [m.user.email for m in response.context["page"]] == ["member@acme.test"]
 
 
 @pytest.mark.parametrize("unit", ["²", TOO_BIG, "9" * 10_000, "-1"])
 def test_the_people_page_ignores_a_unit_that_could_not_be_one(cast, login, unit):
-    response = login(cast.member).get(reverse("people", args=[cast.org.slug]), {"unit": unit})
+    response = login(cast.member).get(reverse("orgs:people", args=[cast.org.slug]), {"unit": unit})
     assert response.status_code == 200
     assert response.context["unit_id"] is None
     assert len(response.context["page"]) == 4
@@ -64,7 +64,7 @@ def test_the_people_page_ignores_a_unit_that_could_not_be_one(cast, login, unit)
 @pytest.mark.parametrize("name", ["q", "manager"])
 def test_people_search_strips_nul(cast, login, name):
     response = login(cast.member).get(
-        reverse("people_search", args=[cast.org.slug]), {name: "Carol\x00"}
+        reverse("orgs:people_search", args=[cast.org.slug]), {name: "Carol\x00"}
     )
     assert response.status_code == 200
     assert emails(response) == ["member2@acme.test"]
@@ -73,7 +73,9 @@ def test_people_search_strips_nul(cast, login, name):
 @pytest.mark.parametrize("name,value", [("q", "Grow\x00"), ("owner_q", "Alice\x00")])
 def test_the_tree_strips_nul_from_its_searches(cast, login, name, value):
     goal_objects(cast)
-    response = login(cast.member).get(reverse("goal_tree", args=[cast.org.slug]), {name: value})
+    response = login(cast.member).get(
+        reverse("goals:goal_tree", args=[cast.org.slug]), {name: value}
+    )
     assert response.status_code == 200
     assert response.context["matches"] == 1
 
@@ -82,10 +84,10 @@ def test_the_tree_strips_nul_from_its_searches(cast, login, name, value):
 def test_the_tree_ignores_ids_that_could_not_be_ones(cast, login, value):
     goal = goal_objects(cast)
     client = login(cast.member)
-    tree = reverse("goal_tree", args=[cast.org.slug])
+    tree = reverse("goals:goal_tree", args=[cast.org.slug])
     for name in ("unit", "owner", "open", "expand", "closed"):
         response = client.get(tree, {name: value})
         assert response.status_code == 200, name
         assert response.context["shown"] == 1, name
-    children = reverse("goal_tree_children", args=[cast.org.slug, goal.pk])
+    children = reverse("goals:goal_tree_children", args=[cast.org.slug, goal.pk])
     assert client.get(children, {"level": value}).status_code == 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -21,12 +21,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.formatting import number
+from core.params import to_id
 from goals import services
 from goals.access import Actor, get_goal, request_actor
 from goals.models import COUNTED_STATUSES, Goal, GoalStatus, KeyResult, Level
 from goals.rollup import proposed_value
 from orgs.models import Membership, Unit
-from orgs.params import to_id
 
 BULK_NOTHING_CHOSEN = "Tick at least one goal to approve."
 BULK_REFUSED = (
@@ -103,7 +104,7 @@ class QueueItem:
 
     @property
     def weight(self) -> str:
-        return _number(self.goal.weight)
+        return number(self.goal.weight)
 
     @property
     def key_results(self) -> list[dict]:
@@ -122,26 +123,15 @@ class QueueItem:
                 aim = f"{kr.get_direction_display()} {target}"
                 if kr.direction in (KeyResult.Direction.INCREASE, KeyResult.Direction.DECREASE):
                     aim += f", from {start}"
-            rows.append({"title": kr.title, "aim": aim, "weight": _number(kr.weight)})
+            rows.append({"title": kr.title, "aim": aim, "weight": number(kr.weight)})
         return rows
 
 
 def _amount(value: Decimal, unit_label: str) -> str:
-    number = _number(value)
+    text = number(value)
     if not unit_label:
-        return number
-    return f"{number}{unit_label}" if unit_label == "%" else f"{number} {unit_label}"
-
-
-def _number(value: Any) -> str:
-    """100.0000 -> "100", "1.50" -> "1.5"; anything else as text."""
-    if value is None or value == "":
-        return "—"
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return f"{number.normalize():f}"
+        return text
+    return f"{text}{unit_label}" if unit_label == "%" else f"{text} {unit_label}"
 
 
 def _shown(name: str, value: Any) -> str:
@@ -151,7 +141,7 @@ def _shown(name: str, value: Any) -> str:
         return _label(KeyResult.Kind, value)
     if name == "title":
         return str(value)
-    return _number(value)
+    return number(value)
 
 
 def _label(choices, value: Any) -> str:
@@ -163,8 +153,8 @@ def _label(choices, value: Any) -> str:
 
 def _kr_summary(kr: dict) -> str:
     direction = _shown("direction", kr.get("direction"))
-    start, target = _number(kr.get("start_value")), _number(kr.get("target_value"))
-    return f"{direction} {target}, from {start}; weight {_number(kr.get('weight'))}"
+    start, target = number(kr.get("start_value")), number(kr.get("target_value"))
+    return f"{direction} {target}, from {start}; weight {number(kr.get('weight'))}"
 
 
 def approval_changes(approved: dict, now: dict, parent_titles: dict[int, str]) -> list[Change]:
@@ -185,9 +175,9 @@ def approval_changes(approved: dict, now: dict, parent_titles: dict[int, str]) -
                 parent(now["parent_id"]),
             )
         )
-    if _number(approved.get("weight")) != _number(now["weight"]):
+    if number(approved.get("weight")) != number(now["weight"]):
         changes.append(
-            Change("changed", "Weight", _number(approved.get("weight")), _number(now["weight"]))
+            Change("changed", "Weight", number(approved.get("weight")), number(now["weight"]))
         )
     before_krs: dict = approved.get("key_results") or {}
     for pk, kr in now["key_results"].items():
@@ -237,10 +227,10 @@ def changes_since_request(goal: Goal, parent_titles: dict[int, str]) -> list[Cha
         for name, label in REVIEW_FIELDS.items()
         if (asked.get(name) or "") != (now := services._jsonable(getattr(goal, name)) or "")
     ]
-    before_manual = _number(asked.get("manual_progress"))
-    if before_manual != _number(goal.manual_progress):
+    before_manual = number(asked.get("manual_progress"))
+    if before_manual != number(goal.manual_progress):
         changes.append(
-            Change("changed", "Manual progress", before_manual, _number(goal.manual_progress))
+            Change("changed", "Manual progress", before_manual, number(goal.manual_progress))
         )
     return changes + approval_changes(asked, _snapshot(goal, proposed=True), parent_titles)
 
@@ -328,7 +318,7 @@ def _back(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("approvals", args=[request.org.slug])
+    return reverse("goals:approvals", args=[request.org.slug])
 
 
 def _outcome(request: HttpRequest, actor: Actor, goal: Goal, text: str) -> HttpResponse:
@@ -428,7 +418,7 @@ def approvals_bulk(request: HttpRequest, org_slug: str) -> HttpResponse:
         return render(request, APPROVALS, context, status=400)
     titles = ", ".join(f"“{g.title}” ({g.owner.display_name})" for g in goals)
     messages.success(request, f"Approved {_plural(len(goals), 'goal')}: {titles}.")
-    return redirect("approvals", org_slug=org_slug)
+    return redirect("goals:approvals", org_slug=org_slug)
 
 
 # --- Cascade ------------------------------------------------------------------------------
@@ -438,7 +428,8 @@ def _cascade_units(actor: Actor) -> list[Unit]:
     units = Unit.objects.filter(org=actor.member.org_id).select_related("parent", "lead__user")
     if not actor.is_admin:
         units = units.filter(pk__in=list(actor.led_units))
-    return list(units.with_tree_fields())
+    # The tree order's recursive query walks this organisation's units only.
+    return list(units.with_tree_fields().tree_filter(org=actor.member.org_id))
 
 
 def _cascade_people(actor: Actor) -> list[Membership]:
@@ -520,7 +511,7 @@ def goal_cascade(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespo
                     errors = error.messages
             else:
                 messages.success(request, _cascade_summary(created))
-                return redirect("goal_detail", org_slug=org_slug, goal_pk=source.pk)
+                return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=source.pk)
     existing = list(
         Goal.objects.filter(org=source.org_id, parent=source)
         .exclude(status=GoalStatus.CANCELLED)

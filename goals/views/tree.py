@@ -16,11 +16,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core import hierarchy
+from core.htmx import page_or_partial
+from core.params import id_param, id_params, text_param
 from goals import selectors
 from goals.access import get_goal, request_actor
 from goals.models import Cycle, Goal
 from orgs.models import Membership, Organization
-from orgs.params import id_param, id_params, text_param
 from orgs.selectors import unit_paths
 
 # Enough for any tree a person opens by hand; keeps URLs and queries bounded.
@@ -45,11 +47,6 @@ def _cycle(request: HttpRequest, org: Organization) -> tuple[list[Cycle], Cycle 
     return cycles, chosen
 
 
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    htmx = request.htmx
-    return f"{template}#{partial}" if htmx and not htmx.history_restore_request else template
-
-
 @dataclass(frozen=True)
 class TreeState:
     """Which goals a no-JavaScript tree shows open, as carried by its links."""
@@ -69,12 +66,7 @@ class TreeState:
 
 
 def _ancestors(goal: Goal, nodes: dict[int, Goal]) -> list[int]:
-    found = []
-    pk = goal.parent_id
-    while pk in nodes and len(found) <= len(nodes):
-        found.append(pk)
-        pk = nodes[pk].parent_id
-    return found
+    return hierarchy.ancestors_in(nodes, goal.parent_id, limit=len(nodes) + 1)
 
 
 def _decorate(
@@ -180,7 +172,7 @@ def goal_tree(request: HttpRequest, org_slug: str) -> HttpResponse:
             state = None
         else:
             state = TreeState(
-                base=reverse("goal_tree", args=[org.slug]),
+                base=reverse("goals:goal_tree", args=[org.slug]),
                 cycle=cycle.pk,
                 open=_ids(request, "open"),
                 expand=_ids(request, "expand"),
@@ -193,7 +185,7 @@ def goal_tree(request: HttpRequest, org_slug: str) -> HttpResponse:
         context["shown"] = _decorate(forest, state)
         context["roots"] = forest.roots
         context["matches"] = sum(1 for g in rows if getattr(g, "is_match", False))
-    template = _partial(request, "goals/tree.html", "tree-region")
+    template = page_or_partial(request, "goals/tree.html", "tree-region")
     # The count goes into the live region outside the swapped tree, so it is announced.
     context["oob_summary"] = template.endswith("#tree-region")
     return render(request, template, context)
@@ -212,7 +204,7 @@ def goal_tree_children(request: HttpRequest, org_slug: str, goal_pk: int) -> Htt
         rows, org=org, roots_are="children", root_parent=goal.pk, level=level + 1
     )
     state = TreeState(
-        base=reverse("goal_tree", args=[org.slug]),
+        base=reverse("goals:goal_tree", args=[org.slug]),
         cycle=goal.cycle_id,
         open=frozenset({goal.pk}),
         expand=frozenset({goal.pk}) if expand_all else frozenset(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,13 +17,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.formatting import day, number, percent
+from core.forms import apply_service_errors
 from goals import services, smart
 from goals.access import Actor, get_goal, request_actor
 from goals.forms import (
     LEVEL_SHORT,
     GoalForm,
     KeyResultForm,
-    apply_service_errors,
     default_cycle,
     open_cycles,
 )
@@ -187,7 +188,7 @@ def goal_create(request: HttpRequest, org_slug: str) -> HttpResponse:
                 form.add_error(None, services.NOT_ALLOWED)
             else:
                 messages.success(request, CREATED.format(title=goal.title))
-                return redirect("goal_detail", org_slug=org_slug, goal_pk=goal.pk)
+                return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal.pk)
     status = 400 if form.errors or any(f.errors for f in kr_forms) else 200
     context = {
         "has_errors": status == 400,
@@ -234,7 +235,7 @@ def goal_edit(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
             if saved.needs_reapproval and was_clean:
                 message += " " + BACK_FOR_REAPPROVAL
             messages.success(request, message)
-            return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+            return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal_pk)
     context = {
         "has_errors": bool(form.errors),
         "form": form,
@@ -269,7 +270,7 @@ def goal_transition(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRe
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, done)
-    return redirect("goal_detail", org_slug=org_slug, goal_pk=goal_pk)
+    return redirect("goals:goal_detail", org_slug=org_slug, goal_pk=goal_pk)
 
 
 # --- Key results ---------------------------------------------------------------------
@@ -294,7 +295,7 @@ def kr_create(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Key result “{kr.title}” added.")
-            return redirect(reverse("goal_detail", args=[org_slug, goal_pk]) + "#key-results")
+            return redirect(reverse("goals:goal_detail", args=[org_slug, goal_pk]) + "#key-results")
     context = {"goal": goal, "form": form, "key_result": None}
     return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
 
@@ -315,32 +316,14 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
             apply_service_errors(form, error)
         else:
             messages.success(request, f"Key result “{form.cleaned_data['title']}” saved.")
-            return redirect(reverse("goal_detail", args=[org_slug, kr.goal_id]) + "#key-results")
+            return redirect(
+                reverse("goals:goal_detail", args=[org_slug, kr.goal_id]) + "#key-results"
+            )
     context = {"goal": kr.goal, "form": form, "key_result": kr}
     return render(request, "goals/kr_form.html", context, status=400 if form.errors else 200)
 
 
 # --- The goal page -------------------------------------------------------------------
-
-
-def number(value: Any) -> str:
-    """A stored number as people write it: 200, 12.5, -3."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, float):
-        value = round(value, 4)
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    d = d.quantize(Decimal(1)) if d == d.to_integral() else d.normalize()
-    return f"{d:,f}"
-
-
-def percent(share: float) -> str:
-    """0.5 -> "50%", 1/3 -> "33.3%"."""
-    value = share * 100
-    return f"{round(value)}%" if abs(value - round(value)) < 0.05 else f"{value:.1f}%"
 
 
 @dataclass
@@ -390,7 +373,7 @@ def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
         if c.kind == "key_result":
             kind, title, url = "Key result", c.title, f"#kr-{c.pk}"
         elif c.pk in visible_ids:
-            kind, title, url = "Goal", c.title, reverse("goal_detail", args=[org_slug, c.pk])
+            kind, title, url = "Goal", c.title, reverse("goals:goal_detail", args=[org_slug, c.pk])
         else:
             kind, title, url = "Goal", PRIVATE_GOAL.capitalize(), ""
         share = c.share / total if total else 0.0
@@ -519,7 +502,7 @@ class Names:
             return number(value)
         if key == "due_date":
             due = _as_date(value)
-            return smart.day(due) if due else str(value)
+            return day(due) if due else str(value)
         return str(value)
 
 
@@ -638,7 +621,7 @@ def _awaiting_reapproval(
     """Only when a change waits, and only for those who edit or approve the goal."""
     if not goal.needs_reapproval or not (can_edit or actor.can_approve(goal)):
         return None
-    from goals.views_approval import pending_changes
+    from goals.views.approval import pending_changes
 
     goal._prefetched_objects_cache = {"key_results": key_results}
     titles = {}
