@@ -2,13 +2,33 @@
 
 Each mutant is one small change to one module (a comparison flipped or loosened,
 ``and``/``or`` swapped, a ``not`` dropped, a number moved by one, a ``True``/``False``
-returned the other way). The module's own tests run against it on SQLite; a mutant
-is killed when they fail. Surviving mutants are printed with their line so a person
-can tell an unpinned rule from an equivalent change.
+returned the other way). The module's own tests run against it; a mutant is killed
+when they fail, or when they run longer than the per-mutant timeout (a mutant that
+hangs or makes Hypothesis shrink for minutes is noticed too). Surviving mutants are
+printed with their line so a person can tell an unpinned rule from an equivalent
+change.
 
     .venv/bin/python scripts/mutation.py                  # every module
     .venv/bin/python scripts/mutation.py goals/health.py  # one module
     .venv/bin/python scripts/mutation.py --max 20         # the first 20 mutants a module
+    .venv/bin/python scripts/mutation.py --timeout 60     # seconds a mutant may take
+    .venv/bin/python scripts/mutation.py --shard 0/2      # every 2nd mutant from the 1st
+
+Speed: each module lists its tests fastest first and pytest stops at the first
+failure, so the slow property-based (Hypothesis) tests run only against mutants the
+quick ones missed; in those runs Hypothesis tries fixed examples and skips shrinking
+(this file doubles as the pytest plugin that sets that up). The timeout defaults to
+three times the unmutated run (at least 30 s). ``--shard i/n`` splits a module's mutants
+over n runs, each from its own copy of the tree (the driver rewrites files in place).
+
+PostgreSQL: core/tenancy.py acts only on PostgreSQL (set_config, row-level security),
+so its tests run there. Export the usual variables first; the driver creates the test
+database once (``--create-db``) and reuses it (``--reuse-db``) for every mutant. Without
+a PostgreSQL ``DATABASE_URL`` the module is skipped with a note.
+
+    DATABASE_URL=postgres://cairn_owner:cairn_owner@127.0.0.1:5432/cairn \
+    DATABASE_APP_ROLE=cairn_app REDIS_URL=redis://127.0.0.1:6379/0 \
+    CAIRN_TEST_DB_NAME=test_cairn_mutation .venv/bin/python scripts/mutation.py core/tenancy.py
 
 The source file is rewritten for each mutant and restored afterwards (also on Ctrl-C).
 """
@@ -18,31 +38,57 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Module -> the tests that pin its rules (the fast ones: no browser, no PostgreSQL).
-MODULES: dict[str, list[str]] = {
-    "goals/health.py": ["goals/tests/test_health_rules.py"],
-    "goals/smart.py": ["goals/tests/test_smart.py", "goals/tests/test_smart_words.py"],
-    "goals/rollup.py": [
-        "goals/tests/test_rollup.py",
-        "goals/tests/test_rollup_edges.py",
-        "goals/tests/test_reapproval.py",
-    ],
-    "goals/access.py": [
-        "goals/tests/test_access_rules.py",
-        "goals/tests/test_permissions_matrix.py",
-    ],
-    "core/middleware.py": ["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"],
-    "core/hierarchy.py": ["core/tests/test_hierarchy.py"],
+
+@dataclass(frozen=True)
+class Target:
+    tests: list[str]  # fastest first: pytest stops at the first failure
+    postgres: bool = False  # its rules act only on PostgreSQL
+
+
+# Module -> the tests that pin its rules (the fast ones: no browser).
+MODULES: dict[str, Target] = {
+    "goals/health.py": Target(["goals/tests/test_health_rules.py"]),
+    "goals/smart.py": Target(["goals/tests/test_smart.py", "goals/tests/test_smart_words.py"]),
+    "goals/rollup.py": Target(
+        [
+            "goals/tests/test_rollup_edges.py",
+            "goals/tests/test_rollup_mutants.py",
+            "goals/tests/test_rollup.py",
+            "goals/tests/test_reapproval.py",
+        ]
+    ),
+    "goals/access.py": Target(
+        ["goals/tests/test_access_rules.py", "goals/tests/test_permissions_matrix.py"]
+    ),
+    "core/middleware.py": Target(["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"]),
+    "core/authentication.py": Target(
+        [
+            "core/tests/test_authentication.py",
+            "tests/test_tenancy_requests.py",
+            "orgs/tests/test_api.py",
+        ]
+    ),
+    "core/hierarchy.py": Target(["core/tests/test_hierarchy.py"]),
+    "core/tenancy.py": Target(
+        [
+            "tests/test_tenancy_mutants.py",
+            "tests/test_tenancy_requests.py",
+            "orgs/tests/test_tenancy_rls.py",
+        ],
+        postgres=True,
+    ),
 }
-# core/tenancy.py is left out: its rules act only on PostgreSQL (set_config, RLS), and the
-# mutants run the fast tests on SQLite, where no test could kill them.
+PG_VARIABLES = ("DATABASE_URL", "DATABASE_APP_ROLE", "REDIS_URL", "CAIRN_TEST_DB_NAME")
 
 COMPARE_SWAPS = {
     ast.Lt: ast.LtE,
@@ -116,57 +162,99 @@ def mutants(source: str) -> Iterator[tuple[int, str, str]]:
         yield line, description, ast.unparse(ast.fix_missing_locations(copy_tree))
 
 
-def run_tests(tests: list[str]) -> bool:
-    """True when the tests pass (the mutant survives)."""
-    result = subprocess.run(  # noqa: S603 (our own test command)
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-x",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-m",
-            "not browser and not postgres",
-            *tests,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_VAR_DIR": str(ROOT / "var" / "mutation")},
+def _command(target: Target, first: bool) -> tuple[list[str], dict[str, str]]:
+    env = {"PATH": "/usr/bin:/bin", "CAIRN_VAR_DIR": str(ROOT / "var" / "mutation")}
+    args = ["-m", "not browser and not postgres"]
+    if target.postgres:
+        env.update({name: os.environ[name] for name in PG_VARIABLES if name in os.environ})
+        env.setdefault("CAIRN_TEST_DB_NAME", "test_cairn_mutation")
+        args = ["-m", "not browser", "--create-db" if first else "--reuse-db"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "scripts.mutation",  # this file, as a pytest plugin: see pytest_configure
+        *args,
+        *target.tests,
+    ]
+    return command, env
+
+
+def pytest_configure(config) -> None:
+    """In a mutant's run Hypothesis tries fixed examples and does not shrink a failure:
+    that it fails is all the driver needs, and shrinking takes minutes."""
+    from hypothesis import Phase, settings
+
+    settings.register_profile(
+        "mutation",
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        derandomize=True,
+        database=None,
     )
-    return result.returncode == 0
+    settings.load_profile("mutation")
+
+
+def run_tests(target: Target, timeout: float | None = None, first: bool = False) -> str:
+    """ "passed" (the mutant survives), "failed" or "timeout" (it is killed)."""
+    command, env = _command(target, first)
+    try:
+        result = subprocess.run(  # noqa: S603 (our own test command)
+            command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "passed" if result.returncode == 0 else "failed"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(MODULES))
     parser.add_argument("--max", type=int, default=0, help="at most this many mutants a module")
+    parser.add_argument("--timeout", type=float, default=0, help="seconds a mutant may take")
+    parser.add_argument(
+        "--shard", default="0/1", help="i/n: only every n-th mutant from the i-th (parallel runs)"
+    )
     args = parser.parse_args()
+    shard, shards = (int(part) for part in args.shard.split("/"))
     for module in args.modules:
         path = ROOT / module
         original = path.read_text()
-        tests = MODULES[module]
-        if not run_tests(tests):
+        target = MODULES[module]
+        if target.postgres and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            print(f"{module}: skipped, its tests need a PostgreSQL DATABASE_URL (see --help)")
+            continue
+        started = time.monotonic()
+        if run_tests(target, first=True) != "passed":
             print(f"{module}: its tests fail without any mutant; fix them first")
             return 1
-        killed, survived = 0, []
+        timeout = args.timeout or max(30.0, 3 * (time.monotonic() - started))
+        killed, timeouts, survived = 0, 0, []
         try:
             for n, (line, description, source) in enumerate(mutants(original)):
                 if args.max and n >= args.max:
                     break
+                if n % shards != shard:
+                    continue
                 path.write_text(source)
-                if run_tests(tests):
+                outcome = run_tests(target, timeout)
+                if outcome == "passed":
                     survived.append(f"  {module}:{line}  {description}")
+                    print(f"survived{survived[-1]}", file=sys.stderr, flush=True)
                 else:
                     killed += 1
+                    timeouts += outcome == "timeout"
         finally:
             path.write_text(original)
         total = killed + len(survived)
         score = 100 * killed / total if total else 100.0
-        print(f"{module}: {killed}/{total} mutants killed ({score:.0f}%)")
-        print("\n".join(survived))
+        note = f", {timeouts} by timeout" if timeouts else ""
+        print(f"{module}: {killed}/{total} mutants killed ({score:.0f}%{note})", flush=True)
+        print("\n".join(survived), flush=True)
     return 0
 
 

@@ -4,17 +4,20 @@ transaction-local organisation setting."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.middleware import TenantMiddleware
 from core.tenancy import set_current_org, set_current_user, tenant_context
 from orgs import services
-from orgs.models import Membership, Unit, User
+from orgs.models import ApiToken, Membership, Unit, User
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -169,3 +172,53 @@ def test_setting_the_organisation_outside_a_transaction_raises(setter):
     with pytest.raises(RuntimeError, match="transaction-local: open a transaction first"):
         setter(1)
     assert current_org_setting() == ""
+
+
+# --- Which Authorization headers are API tokens ------------------------------------
+
+
+@pytest.mark.parametrize("header", ["Basic YWRtaW46c2VjcmV0", "Digest abc", "Bearer ", "Token   "])
+def test_an_authorization_header_that_is_not_a_token_is_no_token(cast, header):
+    org_url = f"/api/v1/orgs/{cast.org.slug}/"
+    # Alone it is no credential at all: a 401 asking for a bearer token, not a 404.
+    response = APIClient(HTTP_AUTHORIZATION=header).get(org_url)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    # Beside a session it changes nothing: the signed-in person gets their answer.
+    client = APIClient(HTTP_AUTHORIZATION=header)
+    client.force_login(cast.admin.user, backend=BACKEND)
+    assert client.get(org_url).status_code == 200
+
+
+# --- "Last used" on the API tokens page ------------------------------------------
+
+
+def test_last_used_is_recorded_at_most_every_five_minutes(cast):
+    with tenant_context(cast.org.pk):
+        token, raw = services.api_token_create(membership=cast.admin, name="script")
+    assert token.last_used_at is None
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    org_url = f"/api/v1/orgs/{cast.org.slug}/"
+
+    def last_used():
+        with tenant_context(cast.org.pk):
+            return ApiToken.objects.get(pk=token.pk).last_used_at
+
+    def used_ago(delta):
+        with tenant_context(cast.org.pk):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - delta)
+        return last_used()
+
+    before = timezone.now()
+    assert client.get(org_url).status_code == 200
+    first = last_used()
+    assert first is not None and first >= before  # the first use is recorded
+    assert client.get(org_url).status_code == 200
+    assert last_used() == first  # a second later: not written again
+    recent = used_ago(timedelta(minutes=4, seconds=30))
+    assert client.get(org_url).status_code == 200
+    assert last_used() == recent  # under five minutes: kept
+    old = used_ago(timedelta(minutes=5, seconds=30))
+    assert client.get(org_url).status_code == 200
+    assert last_used() > old  # over five minutes: moved to now
+    assert last_used() >= before

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.test import APIClient
 
 from core.tenancy import tenant_context
 from goals import services
@@ -229,3 +230,30 @@ def test_unit_lead_may_not_edit_individual_goals_of_people_they_do_not_manage(ca
         assert mallory.can_edit(unit_goal) is True
         services.goal_update(actor=mallory, goal=unit_goal, title="Mallory's wording")
         assert Goal.objects.get(pk=unit_goal.pk).title == "Mallory's wording"
+
+
+# --- Reading: a member with no reports ---------------------------------------------------------
+
+
+def test_a_member_without_reports_sees_no_private_goal_but_their_own(cast, cycle):
+    """Everyone else's private goals stay hidden from a member nobody reports to, the
+    admin's (the organisation's first member) included; public ones and their own show."""
+    with tenant_context(cast.org.pk):
+        hidden = {
+            make_goal(cast, cycle, owner, visibility="private").pk
+            for owner in (cast.admin, cast.manager, cast.member)
+        }
+        own = make_goal(cast, cycle, cast.member2, visibility="private").pk
+        public = make_goal(cast, cycle, cast.admin, visibility="public").pk
+        actor = Actor(cast.member2)
+        assert actor.subtree == set()
+        seen = set(actor.visible_goals().values_list("pk", flat=True))
+    assert seen == {own, public}
+    assert seen.isdisjoint(hidden)
+    client = APIClient()
+    client.force_login(cast.member2.user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(f"/api/v1/orgs/{cast.org.slug}/goals/")
+    assert response.status_code == 200
+    body = response.json()
+    listed = {goal["id"] for goal in body.get("results", body)}
+    assert listed == {own, public}

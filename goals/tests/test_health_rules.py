@@ -60,6 +60,12 @@ def test_thresholds_at_their_edges(day, code):
     assert result.code == code
 
 
+@pytest.mark.parametrize(("day", "percent"), [(0, 0), (37, 37), (100, 100)])
+def test_the_badge_shows_the_expected_progress_in_whole_percent(day, percent):
+    """ "Expected 37%" beside the badge: the share of the cycle elapsed."""
+    assert badge(day=day, last_checkin_at=NOW).expected_percent == percent
+
+
 def test_ahead_of_pace_is_on_track():
     assert badge(day=50, progress=0.9, last_checkin_at=NOW).code == "on_track"
 
@@ -206,3 +212,10 @@ def test_without_check_ins_staleness_counts_from_the_goals_last_change(cast, app
         goal = Goal.objects.select_related("cycle").get(pk=goal.pk)
         assert health_for(goal, org).stale is True
         assert stale.filter(pk=goal.pk).exists()
+
+
+@pytest.mark.parametrize("cadence", ["", "daily", "quarterly"])
+def test_an_unknown_cadence_counts_as_weekly(cadence):
+    week, second = timedelta(days=7), timedelta(seconds=1)
+    assert stale_after(cadence, since=week) is False
+    assert stale_after(cadence, since=week + second) is True

@@ -18,7 +18,7 @@ D = Decimal
 R = KeyResult.Direction
 
 
-def approved_goal(cast, cycle, title, key_results):
+def approved_goal(cast, cycle, title, key_results, **extra):
     with tenant_context(cast.org.pk):
         return services.goal_create(
             actor=Actor(cast.admin),
@@ -27,6 +27,7 @@ def approved_goal(cast, cycle, title, key_results):
             title=title,
             status=GoalStatus.APPROVED,
             key_results=key_results,
+            **extra,
         )
 
 

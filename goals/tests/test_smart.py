@@ -116,3 +116,25 @@ def test_time_bound_without_a_due_date_or_a_cycle_says_what_is_missing():
     assert check(due_date=None)["Time-bound"].reason == smart.TIME_MISSING
     no_cycle = check(cycle_start=None, cycle_end=None)["Time-bound"]
     assert (no_cycle.ok, no_cycle.reason) == (False, smart.TIME_NO_CYCLE)
+
+
+def test_a_goal_with_only_a_title_is_told_what_is_missing():
+    """The form's first keystrokes: no key results, goals, confidence or cycle given."""
+    checks = {c.name: c for c in smart.smart_check(title="Ship it", level=Level.INDIVIDUAL)}
+    assert {name: (c.ok, c.reason) for name, c in checks.items()} == {
+        "Specific": (False, smart.SPECIFIC_SHORT),
+        "Measurable": (False, smart.MEASURABLE_MISSING),
+        "Achievable": (False, smart.ACHIEVABLE_MISSING),
+        "Relevant": (False, smart.RELEVANT_MISSING),
+        "Time-bound": (False, smart.TIME_NO_CYCLE),
+    }
+
+
+@pytest.mark.parametrize(
+    "known",
+    [{"cycle_start": date(2027, 1, 1)}, {"cycle_end": date(2027, 3, 31)}],
+)
+def test_time_bound_with_half_a_cycle_asks_for_the_cycle(known):
+    dates = {"cycle_start": None, "cycle_end": None} | known
+    result = check(due_date=date(2027, 2, 1), **dates)["Time-bound"]
+    assert (result.ok, result.reason) == (False, smart.TIME_NO_CYCLE)
