@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "orgs",
     "goals",
+    "devtools",
 ]
 
 MIDDLEWARE = [
