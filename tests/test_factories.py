@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.tenancy import tenant_context
 from goals.models import CheckIn, Cycle, EventKind, Goal, GoalEvent, GoalStatus, KeyResult, Level
 from orgs.models import Organization
-from orgs.tenancy import tenant_context
 from tests.factories import (
     CheckInFactory,
     CycleFactory,

@@ -11,12 +11,12 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import EventKind, GoalEvent, GoalStatus, KeyResult, Level, Milestone
 from orgs import services as org_services
 from orgs.models import Unit
-from orgs.tenancy import tenant_context
 from tests.factories import GoalFactory
 
 pytestmark = pytest.mark.django_db
