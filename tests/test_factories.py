@@ -16,6 +16,7 @@ from tests.factories import (
     GoalFactory,
     KeyResultFactory,
     MembershipFactory,
+    UnitFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +101,14 @@ def test_related_objects_from_another_organisation_are_refused(cast):
         GoalFactory(owner=cast.member, cycle=elsewhere)
     with pytest.raises(ValueError, match="another organisation"):
         GoalFactory(org=cast.org, owner=cast.other_member)
+    kr = KeyResultFactory(goal=GoalFactory(owner=cast.member, key_results=0))
     with pytest.raises(ValueError, match="another organisation"):
-        MembershipFactory(org=cast.org, manager=cast.other_manager)
+        CheckInFactory(key_result=kr, author=cast.other_member)
+
+
+def test_people_and_units_take_the_organisation_of_their_manager_or_parent(cast):
+    assert MembershipFactory(manager=cast.manager).org_id == cast.org.pk
+    assert UnitFactory(parent=cast.other_unit).org_id == cast.other_org.pk
 
 
 def test_a_check_in_rolls_up_like_one_made_in_the_app(cast):
