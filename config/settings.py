@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orgs",
     "goals",
     "notifications",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -252,12 +252,31 @@ class CheckIn(OrgScopedModel):
         return f"{self.key_result}: {self.value}"
 
 
+class EventKind(models.TextChoices):
+    """What a goal event records; the only kinds ``goals.services`` writes."""
+
+    CREATED = "created", "Created"
+    CASCADED = "cascaded", "Cascaded"
+    EDITED = "edited", "Edited"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    KEY_RESULT_ADDED = "key_result_added", "Key result added"
+    KEY_RESULT_EDITED = "key_result_edited", "Key result edited"
+    KEY_RESULT_REMOVED = "key_result_removed", "Key result removed"
+    CHECKED_IN = "checked_in", "Checked in"
+    MILESTONE_DONE = "milestone_done", "Milestone done"
+    MILESTONE_REOPENED = "milestone_reopened", "Milestone reopened"
+
+
 class GoalEvent(OrgScopedModel):
     """Immutable record of a write: who, when, what, before and after."""
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     comment = models.TextField(blank=True)

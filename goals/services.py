@@ -9,10 +9,10 @@ and sends notifications with ``transaction.on_commit``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from goals.access import (  # the messages stay readable here, as services.NOT_A
 from goals.models import (
     CheckIn,
     Cycle,
+    EventKind,
     Goal,
     GoalEvent,
     GoalStatus,
@@ -134,14 +135,19 @@ def kr_state(kr: KeyResult) -> dict:
     }
 
 
-def approval_snapshot(goal: Goal) -> dict:
-    """What an approver approves: the parent, the weight and the key results' targets."""
+def approval_snapshot(goal: Goal, key_results: Iterable[KeyResult] | None = None) -> dict:
+    """What an approver approves: the parent, the weight and the key results' targets.
+
+    ``key_results`` are the goal's key results when the caller has them (bulk inserts);
+    by default they are read."""
+    if key_results is None:
+        key_results = KeyResult.objects.filter(org=goal.org_id, goal=goal)
     return {
         "parent_id": goal.parent_id,
         "weight": _jsonable(goal.weight),
         "key_results": {
             str(kr.pk): {f: _jsonable(getattr(kr, f)) for f in ("title", *KR_TARGET_FIELDS)}
-            for kr in KeyResult.objects.filter(org=goal.org_id, goal=goal)
+            for kr in key_results
         },
     }
 
@@ -156,16 +162,52 @@ def review_snapshot(goal: Goal) -> dict:
     }
 
 
-def record(goal: Goal, actor: Actor | None, kind: str, before=None, after=None, comment="") -> None:
-    GoalEvent.objects.create(
+def record(
+    goal: Goal, actor: Actor | None, kind: EventKind, before=None, after=None, comment=""
+) -> None:
+    event_build(
         org_id=goal.org_id,
-        goal=goal,
-        actor=actor.member if actor else None,
+        goal_id=goal.pk,
+        actor_id=actor.member.pk if actor else None,
         kind=kind,
         before=before,
         after=after,
         comment=comment,
+    ).save()
+
+
+def event_build(
+    *,
+    org_id: int,
+    goal_id: int,
+    actor_id: int | None,
+    kind: EventKind | str,
+    before: Any = None,
+    after: Any = None,
+    comment: str = "",
+    at: datetime | None = None,
+) -> GoalEvent:
+    """An unsaved event as ``record`` writes it, for ``record_events_bulk``; ``at``
+    dates it in the past (imported or demo history). An unknown kind is a ValueError."""
+    return GoalEvent(
+        org_id=org_id,
+        goal_id=goal_id,
+        actor_id=actor_id,
+        kind=EventKind(kind),
+        before=before,
+        after=after,
+        comment=comment,
+        created_at=at or timezone.now(),
     )
+
+
+def record_events_bulk(events: Iterable[GoalEvent], *, batch_size: int = 500) -> list[GoalEvent]:
+    """The bulk form of ``record``: events from ``event_build``, one insert per batch.
+    Events are immutable: one already saved is refused."""
+    events = list(events)
+    if any(event.pk is not None for event in events):
+        raise ValueError("Goal events are immutable")
+    return GoalEvent.objects.bulk_create(events, batch_size=batch_size)
 
 
 def _diff(before: dict, after: dict) -> tuple[dict, dict]:
@@ -405,7 +447,7 @@ def goal_create(
     goal.save()
     for position, data in enumerate(key_results or []):
         kr_add(actor=actor, goal=goal, position=position, _record=False, **data)
-    record(goal, actor, "created", None, goal_state(goal))
+    record(goal, actor, EventKind.CREATED, None, goal_state(goal))
     if status == GoalStatus.APPROVED:
         goal_approve(actor=actor, goal=goal, _on_creation=True)
     else:
@@ -457,7 +499,7 @@ def goal_update(*, actor: Actor, goal: Goal, **changes) -> Goal:
         return goal
     if staged and any(k in after for k in REAPPROVAL_FIELDS):
         after["awaits_approval"] = True
-    record(goal, actor, "edited", before, after)
+    record(goal, actor, EventKind.EDITED, before, after)
     if staged:
         _store_pending(goal, pending)
     elif parent is not None:
@@ -479,8 +521,8 @@ def goal_submit(*, actor: Actor, goal: Goal) -> Goal:
     if not actor.can_edit(goal):
         raise PermissionDenied(NOT_ALLOWED)
     _transition(goal, (GoalStatus.DRAFT, GoalStatus.CHANGES_REQUESTED), "submitted")
-    goal = _set_status(actor, goal, GoalStatus.SUBMITTED, "submitted")
-    _notify(goal, "submitted", actor)
+    goal = _set_status(actor, goal, GoalStatus.SUBMITTED, EventKind.SUBMITTED)
+    _notify(goal, EventKind.SUBMITTED, actor)
     return goal
 
 
@@ -519,9 +561,9 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
     after = {"status": goal.status, "snapshot": goal.approved_snapshot}
     if applied:
         after["applied"] = applied
-    record(goal, actor, "approved", before, after)
+    record(goal, actor, EventKind.APPROVED, before, after)
     _refresh_chains(goal.org_id, [goal.pk, old_parent_id])
-    _notify(goal, "approved", actor)
+    _notify(goal, EventKind.APPROVED, actor)
     return goal
 
 
@@ -533,7 +575,9 @@ def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
         raise ValidationError({"comment": COMMENT_REQUIRED})
     if not (goal.status == GoalStatus.APPROVED and goal.needs_reapproval):
         _transition(goal, (GoalStatus.SUBMITTED,), "sent back")
-    goal = _set_status(actor, goal, GoalStatus.CHANGES_REQUESTED, "changes_requested", comment)
+    goal = _set_status(
+        actor, goal, GoalStatus.CHANGES_REQUESTED, EventKind.CHANGES_REQUESTED, comment
+    )
     goal.last_changes_request = {
         "comment": comment.strip(),
         "by": actor.member.display_name,
@@ -541,7 +585,7 @@ def goal_request_changes(*, actor: Actor, goal: Goal, comment: str) -> Goal:
         "snapshot": review_snapshot(goal),
     }
     goal.save(update_fields=["last_changes_request"])
-    _notify(goal, "changes_requested", actor)
+    _notify(goal, EventKind.CHANGES_REQUESTED, actor)
     return goal
 
 
@@ -552,7 +596,7 @@ def goal_complete(*, actor: Actor, goal: Goal) -> Goal:
     _transition(goal, (GoalStatus.APPROVED,), "completed")
     if goal.needs_reapproval:
         raise ValidationError(COMPLETE_PENDING)
-    return _set_status(actor, goal, GoalStatus.COMPLETED, "completed")
+    return _set_status(actor, goal, GoalStatus.COMPLETED, EventKind.COMPLETED)
 
 
 @transaction.atomic
@@ -564,10 +608,10 @@ def goal_cancel(*, actor: Actor, goal: Goal, comment: str = "") -> Goal:
         (GoalStatus.DRAFT, GoalStatus.SUBMITTED, GoalStatus.CHANGES_REQUESTED, GoalStatus.APPROVED),
         "cancelled",
     )
-    return _set_status(actor, goal, GoalStatus.CANCELLED, "cancelled", comment)
+    return _set_status(actor, goal, GoalStatus.CANCELLED, EventKind.CANCELLED, comment)
 
 
-def _set_status(actor: Actor, goal: Goal, status: str, kind: str, comment: str = "") -> Goal:
+def _set_status(actor: Actor, goal: Goal, status: str, kind: EventKind, comment: str = "") -> Goal:
     lock_chain(goal.org_id, [goal.pk])
     before = {"status": goal.status}
     after: dict[str, Any] = {"status": status}
@@ -649,7 +693,7 @@ def kr_add(
     if _record:
         with transaction.atomic():
             lock_chain(goal.org_id, [goal.pk])
-            record(goal, actor, "key_result_added", None, kr_state(kr))
+            record(goal, actor, EventKind.KEY_RESULT_ADDED, None, kr_state(kr))
             if kr.awaiting_approval:
                 goal.refresh_from_db()
                 _store_pending(goal, _pending(goal))
@@ -696,7 +740,7 @@ def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
     if after:
         if staged and any(k in after for k in KR_TARGET_FIELDS):
             after["awaits_approval"] = True
-        record(goal, actor, "key_result_edited", before | {"key_result": kr.pk}, after)
+        record(goal, actor, EventKind.KEY_RESULT_EDITED, before | {"key_result": kr.pk}, after)
         if staged:
             _store_pending(goal, pending)
         _refresh_chains(goal.org_id, [goal.pk])
@@ -723,7 +767,7 @@ def kr_delete(*, actor: Actor, key_result: KeyResult) -> None:
     pending = _pending(goal)
     if key_result.pk in (pending.get("removed") or []):
         return  # already waiting to go
-    record(goal, actor, "key_result_removed", kr_state(key_result), None)
+    record(goal, actor, EventKind.KEY_RESULT_REMOVED, kr_state(key_result), None)
     if goal.status == GoalStatus.APPROVED and not key_result.awaiting_approval:
         pending.setdefault("removed", []).append(key_result.pk)
         (pending.get("key_results") or {}).pop(str(key_result.pk), None)
@@ -776,7 +820,7 @@ def checkin_create(
     record(
         goal,
         actor,
-        "checked_in",
+        EventKind.CHECKED_IN,
         before,
         {
             "key_result": kr.pk,
@@ -811,7 +855,7 @@ def milestone_set_done(*, actor: Actor, milestone: Milestone, done: bool) -> Mil
     record(
         goal,
         actor,
-        "milestone_done" if done else "milestone_reopened",
+        EventKind.MILESTONE_DONE if done else EventKind.MILESTONE_REOPENED,
         None,
         {"key_result": kr.pk, "milestone": milestone.title},
     )
@@ -872,7 +916,7 @@ def goal_cascade(
         created.append(goal)
     for goal in created:
         if goal.status == GoalStatus.DRAFT:
-            _notify(goal, "cascaded", actor)
+            _notify(goal, EventKind.CASCADED, actor)
     return created
 
 
@@ -895,7 +939,7 @@ def _cascade_one(
     )
     _validate_goal(goal, parent=source)
     goal.save()
-    record(goal, actor, "cascaded", None, goal_state(goal) | {"from": source.pk})
+    record(goal, actor, EventKind.CASCADED, None, goal_state(goal) | {"from": source.pk})
     return goal
 
 
@@ -912,10 +956,10 @@ def notifications_paused() -> Iterator[None]:
         _notifications_on.reset(token)
 
 
-def _recipient(goal: Goal, kind: str) -> Membership | None:
+def _recipient(goal: Goal, kind: EventKind) -> Membership | None:
     """The owner; for a submitted goal, who approves it: the owner's manager, or for a unit
     goal the lead of the unit above."""
-    if kind != "submitted":
+    if kind != EventKind.SUBMITTED:
         return goal.owner
     if goal.level == Level.UNIT and goal.unit_id:
         unit = Unit.objects.filter(org=goal.org_id, pk=goal.unit_id).select_related("parent__lead")
@@ -924,7 +968,7 @@ def _recipient(goal: Goal, kind: str) -> Membership | None:
     return goal.owner.manager
 
 
-def _notify(goal: Goal, kind: str, actor: Actor) -> None:
+def _notify(goal: Goal, kind: EventKind, actor: Actor) -> None:
     """Tell who is concerned that ``actor`` did ``kind`` to the goal: an outbox row now,
     emailed after commit."""
     if not _notifications_on.get():
@@ -935,7 +979,12 @@ def _notify(goal: Goal, kind: str, actor: Actor) -> None:
     notify(
         org=goal.org_id,
         recipient=_recipient(goal, kind),
-        kind=Kind(f"goal_{kind}"),
+        kind={
+            EventKind.CASCADED: Kind.GOAL_CASCADED,
+            EventKind.SUBMITTED: Kind.GOAL_SUBMITTED,
+            EventKind.APPROVED: Kind.GOAL_APPROVED,
+            EventKind.CHANGES_REQUESTED: Kind.GOAL_CHANGES_REQUESTED,
+        }[kind],
         actor=actor.member,
         goal=goal,
     )
@@ -955,19 +1004,16 @@ def goals_move_unit(*, from_unit: Unit, to_unit: Unit | None, actor: Membership 
     to_id = to_unit.pk if to_unit is not None else None
     Goal.objects.filter(org=org_id, pk__in=moved).update(unit=to_id, updated_at=timezone.now())
     comment = UNIT_DELETED.format(name=from_unit.name)
-    GoalEvent.objects.bulk_create(
-        [
-            GoalEvent(
-                org_id=org_id,
-                goal_id=pk,
-                actor=actor,
-                kind="edited",
-                before={"unit_id": from_unit.pk},
-                after={"unit_id": to_id},
-                comment=comment,
-            )
-            for pk in moved
-        ],
-        batch_size=500,
+    record_events_bulk(
+        event_build(
+            org_id=org_id,
+            goal_id=pk,
+            actor_id=actor.pk if actor else None,
+            kind=EventKind.EDITED,
+            before={"unit_id": from_unit.pk},
+            after={"unit_id": to_id},
+            comment=comment,
+        )
+        for pk in moved
     )
     return len(moved)

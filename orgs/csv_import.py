@@ -348,24 +348,6 @@ def _check_row(row: _Row, seen: dict[str, int], members: dict[str, Membership]) 
     row.manager_email = row.cells.get("manager_email", "").lower()
 
 
-def _nodes_on_cycles(manager_of: dict[str, str | None]) -> set[str]:
-    """Everyone on a reporting loop, given each person's manager (linear time)."""
-    on_cycle: set[str] = set()
-    done: set[str] = set()
-    for start in manager_of:
-        path: list[str] = []
-        position: dict[str, int] = {}
-        node: str | None = start
-        while node is not None and node not in done and node not in position:
-            position[node] = len(path)
-            path.append(node)
-            node = manager_of.get(node)
-        if node is not None and node in position:
-            on_cycle.update(path[position[node] :])
-        done.update(path)
-    return on_cycle
-
-
 def _accounts_elsewhere(org: Organization, emails: list[str]) -> dict[str, bool]:
     """Of these emails, those with an account: whether it has a usable invitation here."""
     if not emails:
@@ -433,7 +415,7 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
             manager_of[row.email] = (
                 row.manager_email if known and row.manager_email != row.email else None
             )
-        looped = _nodes_on_cycles(manager_of)
+        looped = services.check_reporting_lines(manager_of)
         for row in people:
             if row.email in looped:
                 row.problems.append(REPORTING_CYCLE.format(name=row.manager_email))
@@ -442,11 +424,11 @@ def people_import_plan(*, org: Organization, text: str) -> ImportPlan:
     if "role" in columns:
         role_after = {email: m.role for email, m in members.items() if m.is_active}
         role_after.update({row.email: row.role for row in people if row.email not in elsewhere})
-        if Role.ADMIN not in role_after.values():
-            for row in people:
-                member = members.get(row.email)
-                if member is not None and member.is_admin and member.is_active:
-                    row.problems.append(LAST_ADMIN)
+        admins = {email for email, m in members.items() if m.is_admin and m.is_active}
+        kept = services.check_admins_left(roles_after=role_after, admins=admins)
+        for row in people:
+            if row.email in kept:
+                row.problems.append(LAST_ADMIN)
 
     errors = [RowError(row.number, message) for row in rows for message in row.problems]
     to_add: list[PersonPlan] = []

@@ -7,7 +7,9 @@ field, shown on forms and returned as 400s by the API.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,6 +42,8 @@ INVITATION_USED = "This invitation has already been used or has expired."
 ACCOUNT_EXISTS = "An account with this email exists: log in to accept."
 NAME_IS_THEIRS = "Only the person can change their name: it is theirs in every organisation."
 LAST_ADMIN = "The organisation needs at least one active admin."
+
+K = TypeVar("K", bound=Hashable)
 
 
 def _same_org(obj, org: Organization, field: str) -> None:
@@ -137,6 +141,36 @@ def _check_admin_left(membership: Membership, *, new_role: str, active: bool) ->
     ).exclude(pk=membership.pk)
     if not others.exists():
         raise ValidationError({"role": LAST_ADMIN})
+
+
+def check_reporting_lines(manager_of: Mapping[K, K | None]) -> set[K]:
+    """The reporting-loop rule for many people at once (the CSV import): given everyone's
+    manager after the change, keyed by anything (ids, emails), those who would be on a
+    loop. No query, linear time; ``membership_update`` checks one person against the
+    stored chain."""
+    on_loop: set[K] = set()
+    done: set[K] = set()
+    for start in manager_of:
+        path: list[K] = []
+        position: dict[K, int] = {}
+        node: K | None = start
+        while node is not None and node not in done and node not in position:
+            position[node] = len(path)
+            path.append(node)
+            node = manager_of.get(node)
+        if node is not None and node in position:
+            on_loop.update(path[position[node] :])
+        done.update(path)
+    return on_loop
+
+
+def check_admins_left(*, roles_after: Mapping[K, str], admins: Iterable[K]) -> set[K]:
+    """The last-admin rule for many people at once: given the role of every active member
+    after the change, the current ``admins`` who may not lose the role (each one, when
+    nobody would be an admin any more; else nobody). No query."""
+    if Role.ADMIN in roles_after.values():
+        return set()
+    return set(admins)
 
 
 @transaction.atomic

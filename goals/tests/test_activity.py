@@ -8,27 +8,23 @@ from decimal import Decimal
 from django.urls import reverse
 
 from core.tenancy import tenant_context
-from goals import services
-from goals.access import Actor
-from goals.models import GoalEvent, GoalStatus, Level
+from goals.models import GoalEvent
+from tests.factories import CheckInFactory, GoalFactory
 
 
 def test_a_check_in_shows_the_previous_confidence_and_only_what_changed(
     cast, cycle, objective, login
 ):
+    steps = {"title": "Steps shipped", "start_value": Decimal(0), "target_value": Decimal(10)}
+    goal = GoalFactory(  # approved by Bob's manager
+        owner=cast.member, parent=objective, title="Ship the guided setup wizard",
+        status="active", key_results=[steps],
+    )  # fmt: skip
     with tenant_context(cast.org.pk):
-        goal = services.goal_create(
-            actor=Actor(cast.manager), cycle=cycle, owner=cast.member, parent=objective,
-            title="Ship the guided setup wizard", status=GoalStatus.APPROVED,
-            level=Level.INDIVIDUAL,
-            key_results=[{"title": "Steps shipped", "start_value": Decimal(0),
-                          "target_value": Decimal(10)}],
-        )  # fmt: skip
         kr = goal.key_results.get()
-        bob = Actor(cast.member)
-        services.checkin_create(actor=bob, key_result=kr, value=Decimal(3), confidence="high")
-        kr.refresh_from_db()
-        services.checkin_create(actor=bob, key_result=kr, value=Decimal(3), confidence="medium")
+    CheckInFactory(key_result=kr, value=Decimal(3), confidence="high")
+    CheckInFactory(key_result=kr, value=Decimal(3), confidence="medium")
+    with tenant_context(cast.org.pk):
         latest = GoalEvent.objects.filter(goal=goal, kind="checked_in").first()
     assert (latest.before["confidence"], latest.after["confidence"]) == ("high", "medium")
     response = login(cast.member).get(reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]))

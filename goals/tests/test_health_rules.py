@@ -15,12 +15,11 @@ from django.utils import timezone
 
 import goals.health as health_module
 from core.tenancy import tenant_context
-from goals import services
-from goals.access import Actor
 from goals.health import health, health_for
 from goals.models import Confidence, Goal, GoalEvent, GoalStatus
 from goals.selectors import health_q
 from orgs.models import Organization
+from tests.factories import GoalFactory
 
 START = date(2026, 1, 1)
 END = START + timedelta(days=100)
@@ -146,11 +145,9 @@ def test_stale_exactly_when_the_cadence_window_has_passed(cadence, days, never_c
 
 @pytest.fixture
 def approved_goal(cast, cycle):
-    with tenant_context(cast.org.pk):
-        goal = services.goal_create(
-            actor=Actor(cast.admin), cycle=cycle, owner=cast.member, title="Ship the API"
-        )
-        return services.goal_approve(actor=Actor(cast.manager), goal=goal)
+    return GoalFactory(  # approved by Bob's manager
+        cycle=cycle, owner=cast.member, title="Ship the API", key_results=0, status="active"
+    )
 
 
 def set_cadence(org: Organization, cadence: str) -> Organization:

@@ -13,22 +13,22 @@ from goals.access import Actor
 from goals.models import Goal, GoalStatus, KeyResult, Level
 from goals.rollup import explain, recompute_all
 from goals.tasks import recompute_progress
+from tests.factories import GoalFactory
 
 D = Decimal
 R = KeyResult.Direction
 
 
 def approved_goal(cast, cycle, title, key_results, **extra):
-    with tenant_context(cast.org.pk):
-        return services.goal_create(
-            actor=Actor(cast.admin),
-            cycle=cycle,
-            level=Level.ORGANISATION,
-            title=title,
-            status=GoalStatus.APPROVED,
-            key_results=key_results,
-            **extra,
-        )
+    return GoalFactory(
+        owner=cast.admin,
+        cycle=cycle,
+        level=Level.ORGANISATION,
+        title=title,
+        status=GoalStatus.APPROVED,
+        key_results=key_results,
+        **extra,
+    )
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from goals.health import health_for
 from goals.models import (
     Confidence,
     Cycle,
+    EventKind,
     Goal,
     GoalEvent,
     GoalStatus,
@@ -425,20 +426,20 @@ CHOICE_LABELS = {
     "confidence": dict(Confidence.choices),
 }
 SUMMARIES = {
-    "created": "created this goal",
-    "edited": "edited the goal",
-    "submitted": "submitted it for approval",
-    "approved": "approved it",
-    "changes_requested": "asked for changes",
-    "completed": "marked it completed",
-    "cancelled": "cancelled it",
-    "key_result_added": "added the key result “{kr}”",
-    "key_result_edited": "edited the key result “{kr}”",
-    "key_result_removed": "removed the key result “{kr}”",
-    "checked_in": "checked in on “{kr}”",
-    "milestone_done": "ticked off “{milestone}” in “{kr}”",
-    "milestone_reopened": "reopened “{milestone}” in “{kr}”",
-    "cascaded": "created this goal by cascading “{source}”",
+    EventKind.CREATED: "created this goal",
+    EventKind.EDITED: "edited the goal",
+    EventKind.SUBMITTED: "submitted it for approval",
+    EventKind.APPROVED: "approved it",
+    EventKind.CHANGES_REQUESTED: "asked for changes",
+    EventKind.COMPLETED: "marked it completed",
+    EventKind.CANCELLED: "cancelled it",
+    EventKind.KEY_RESULT_ADDED: "added the key result “{kr}”",
+    EventKind.KEY_RESULT_EDITED: "edited the key result “{kr}”",
+    EventKind.KEY_RESULT_REMOVED: "removed the key result “{kr}”",
+    EventKind.CHECKED_IN: "checked in on “{kr}”",
+    EventKind.MILESTONE_DONE: "ticked off “{milestone}” in “{kr}”",
+    EventKind.MILESTONE_REOPENED: "reopened “{milestone}” in “{kr}”",
+    EventKind.CASCADED: "created this goal by cascading “{source}”",
 }
 # Recorded in every "created" event; the timeline shows only the ones that say something.
 CREATED_FIELDS = ("parent_id", "weight", "due_date", "visibility")
@@ -447,11 +448,11 @@ CREATED_FIELDS = ("parent_id", "weight", "due_date", "visibility")
 def _shown_keys(event: GoalEvent) -> list[str]:
     """The before/after keys the timeline shows for an event."""
     after = event.after if isinstance(event.after, dict) else {}
-    if event.kind == "checked_in":
+    if event.kind == EventKind.CHECKED_IN:
         return [k for k in ("value", "progress", "confidence") if after.get(k) not in ("", None)]
-    if event.kind in ("edited", "key_result_edited"):
+    if event.kind in (EventKind.EDITED, EventKind.KEY_RESULT_EDITED):
         return [k for k in after if k in FIELD_LABELS]
-    if event.kind in ("created", "cascaded"):
+    if event.kind in (EventKind.CREATED, EventKind.CASCADED):
         return [k for k in CREATED_FIELDS if after.get(k) not in ("", None)]
     return []
 
@@ -516,9 +517,9 @@ def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
         milestone=after.get("milestone", ""),
         source=names.value("from", after.get("from")),
     )
-    if event.kind == "approved" and before.get("status") == GoalStatus.APPROVED:
+    if event.kind == EventKind.APPROVED and before.get("status") == GoalStatus.APPROVED:
         summary = "approved the changes"
-    created = event.kind in ("created", "cascaded")
+    created = event.kind in (EventKind.CREATED, EventKind.CASCADED)
     changes = []
     for key in _shown_keys(event):
         shown = names.value(key, after[key])
@@ -529,7 +530,7 @@ def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
         was = names.value(key, before.get(key))
         if was != shown:
             changes.append((FIELD_LABELS[key], was, shown))
-        elif event.kind == "checked_in" and key == "value":
+        elif event.kind == EventKind.CHECKED_IN and key == "value":
             changes.append((FIELD_LABELS[key], "", shown))  # the value checked in, unchanged
     who = event.actor.display_name if event.actor else "Cairn"
     return TimelineEntry(who, event.created_at, summary, changes, event.comment)
@@ -585,7 +586,7 @@ def _changes_request(goal: Goal) -> ChangesRequest | None:
     # Sent back before the request was kept on the goal: the latest such event says it
     # (one more query, only for goals sent back before then).
     event = (
-        GoalEvent.objects.filter(org=goal.org_id, goal=goal, kind="changes_requested")
+        GoalEvent.objects.filter(org=goal.org_id, goal=goal, kind=EventKind.CHANGES_REQUESTED)
         .select_related("actor__user")
         .order_by("-created_at", "-pk")
         .first()

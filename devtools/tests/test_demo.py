@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from core.tenancy import tenant_context
-from goals import demo
+from devtools import demo
 from goals.access import Actor
 from goals.health import health
 from goals.models import (

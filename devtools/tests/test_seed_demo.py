@@ -25,7 +25,7 @@ LOGINS = {
 
 def seed(*args: str) -> str:
     """Run seed_demo without the goals cascade, which these tests don't look at
-    (goals/tests/test_demo.py does)."""
+    (devtools/tests/test_demo.py does)."""
     out = StringIO()
     call_command("seed_demo", "--no-goals", *args, stdout=out)
     return out.getvalue()

@@ -8,7 +8,7 @@ people N individual goals and each unit a unit goal.
 
 People and units are written directly (and in bulk for ``--people``) rather than
 through the services: there are no events, emails or per-row validation to run for
-them. The goals cascade (goals.demo) goes through goals.services, so its events and
+them. The goals cascade (devtools.demo) goes through goals.services, so its events and
 progress are real; the scaled goals are bulk-inserted. Every tenant write happens
 inside ``tenant_context`` so PostgreSQL's row-level security accepts it.
 """
@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
 from core.tenancy import tenant_context
-from goals import demo
+from devtools import demo
 from goals import services as goal_services
 from goals.models import CheckIn, Cycle, Goal
 from orgs.models import Membership, Organization, Role, Unit, User

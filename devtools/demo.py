@@ -29,6 +29,7 @@ from goals.models import (
     CheckIn,
     Confidence,
     Cycle,
+    EventKind,
     Goal,
     GoalEvent,
     GoalStatus,
@@ -1676,7 +1677,7 @@ class _Scaler:
                             self.event(
                                 p.goal,
                                 p.goal.owner_id,
-                                "checked_in",
+                                EventKind.CHECKED_IN,
                                 when,
                                 {"key_result": kr.pk, "value": services._jsonable(before)},
                                 {
@@ -1688,42 +1689,36 @@ class _Scaler:
                         )
                         before = value
                 if p.goal.status in (GoalStatus.APPROVED, GoalStatus.COMPLETED):
-                    p.goal.approved_snapshot = {
-                        "parent_id": p.goal.parent_id,
-                        "weight": services._jsonable(p.goal.weight),
-                        "key_results": {
-                            str(kr.pk): {
-                                f: services._jsonable(getattr(kr, f))
-                                for f in ("title", *services.KR_TARGET_FIELDS)
-                            }
-                            for kr, _c in p.key_results
-                        },
-                    }
+                    p.goal.approved_snapshot = services.approval_snapshot(
+                        p.goal, key_results=[kr for kr, _c in p.key_results]
+                    )
                     snapshots.append(p.goal)
             CheckIn.objects.bulk_create(checkins, batch_size=BATCH_SIZE)
-            GoalEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+            services.record_events_bulk(events, batch_size=BATCH_SIZE)
             Goal.objects.bulk_update(snapshots, ["approved_snapshot"], batch_size=BATCH_SIZE)
             self.events += len(events)
             progress(DETAILS_STAGE, offset + len(chunk), len(planned))
 
-    def event(self, goal: Goal, actor_id, kind: str, when: datetime, before, after, comment=""):
-        return GoalEvent(
-            org=self.org,
-            goal=goal,
+    def event(
+        self, goal: Goal, actor_id, kind: EventKind, when: datetime, before, after, comment=""
+    ) -> GoalEvent:
+        return services.event_build(
+            org_id=self.org.pk,
+            goal_id=goal.pk,
             actor_id=actor_id,
             kind=kind,
             before=before,
             after=after,
             comment=comment,
-            created_at=when,
+            at=when,
         )
 
     def status_events(self, p: _Planned) -> list[GoalEvent]:
         """The goal's way to its state: created, submitted, approved or sent back, ended."""
         goal, owner = p.goal, p.goal.owner_id
         created = goal.created_at
-        after = {"title": goal.title, "status": "draft", "parent_id": goal.parent_id}
-        events = [self.event(goal, owner, "created", created, None, after)]
+        after = {"title": goal.title, "status": GoalStatus.DRAFT, "parent_id": goal.parent_id}
+        events = [self.event(goal, owner, EventKind.CREATED, created, None, after)]
         if p.state == DRAFT:
             return events
         hour = timedelta(hours=1)
@@ -1731,10 +1726,10 @@ class _Scaler:
             self.event(
                 goal,
                 owner,
-                "submitted",
+                EventKind.SUBMITTED,
                 created + hour,
-                {"status": "draft"},
-                {"status": "submitted"},
+                {"status": GoalStatus.DRAFT},
+                {"status": GoalStatus.SUBMITTED},
             )
         )
         if p.state == SUBMITTED:
@@ -1744,10 +1739,10 @@ class _Scaler:
                 self.event(
                     goal,
                     p.approver_id,
-                    "changes_requested",
+                    EventKind.CHANGES_REQUESTED,
                     created + 2 * hour,
-                    {"status": "submitted"},
-                    {"status": "changes_requested"},
+                    {"status": GoalStatus.SUBMITTED},
+                    {"status": GoalStatus.CHANGES_REQUESTED},
                     "Make the key results measurable, then send it again.",
                 )
             )
@@ -1756,17 +1751,22 @@ class _Scaler:
             self.event(
                 goal,
                 p.approver_id,
-                "approved",
+                EventKind.APPROVED,
                 created + 2 * hour,
-                {"status": "submitted"},
-                {"status": "approved"},
+                {"status": GoalStatus.SUBMITTED},
+                {"status": GoalStatus.APPROVED},
             )
         )
         end = (goal.last_checkin_at or created) + hour
         if p.state == COMPLETED:
             events.append(
                 self.event(
-                    goal, owner, "completed", end, {"status": "approved"}, {"status": "completed"}
+                    goal,
+                    owner,
+                    EventKind.COMPLETED,
+                    end,
+                    {"status": GoalStatus.APPROVED},
+                    {"status": GoalStatus.COMPLETED},
                 )
             )
         elif p.state == CANCELLED:
@@ -1774,10 +1774,10 @@ class _Scaler:
                 self.event(
                     goal,
                     owner,
-                    "cancelled",
+                    EventKind.CANCELLED,
                     end,
-                    {"status": "approved"},
-                    {"status": "cancelled"},
+                    {"status": GoalStatus.APPROVED},
+                    {"status": GoalStatus.CANCELLED},
                     "Priorities changed.",
                 )
             )
