@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
-from goals.api import (
+from goals.api.serializers import (
     CURRENT_VALUE_BY_CHECKIN,
     KEY_RESULTS_SEPARATELY,
     NOT_CHANGEABLE,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from goals import api
+from goals.api import views as api
 
 # Mounted under /api/v1/orgs/<slug:org_slug>/
 app_name = "goals_api"
