@@ -66,12 +66,6 @@ def open_cycles(org_id: int):
     return Cycle.objects.filter(org=org_id).exclude(status=Cycle.Status.CLOSED)
 
 
-def default_cycle(cycles: list[Cycle]) -> Cycle | None:
-    """The active cycle, else the latest one."""
-    active = [c for c in cycles if c.status == Cycle.Status.ACTIVE]
-    return (active or cycles or [None])[0]
-
-
 class CycleChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Cycle) -> str:
         return f"{obj.name} ({obj.get_status_display().lower()})"

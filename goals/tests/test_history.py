@@ -16,7 +16,8 @@ from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import CheckIn, Confidence, GoalStatus, KeyResult
-from goals.views.checkin import HISTORY_PAGE_SIZE, SPARKLINE_POINTS
+from goals.presenters import SPARKLINE_POINTS
+from goals.views.checkin import HISTORY_PAGE_SIZE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -8,49 +8,35 @@ goals/_progress.html).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import (
-    BooleanField,
-    Count,
-    F,
-    IntegerField,
-    OuterRef,
-    Prefetch,
-    Subquery,
-    Window,
-)
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.formatting import number
 from core.forms import apply_service_errors
 from core.htmx import page_or_partial
-from goals import services
+from goals import selectors, services
 from goals.access import Actor, check_in_refusal, get_goal, request_actor
-from goals.charts import Sparkline, sparkline, with_unit
 from goals.health import health_for
 from goals.models import (
     CheckIn,
     Confidence,
-    Cycle,
     Goal,
     KeyResult,
-    Level,
     Milestone,
 )
-from goals.selectors import goals_above, path_above
+from goals.presenters import (
+    KeyResultRow,
+    key_result_rows,
+    my_goals_page,
+)
+from goals.selectors import goals_above
 from orgs.models import Membership
 
 VALUE_REQUIRED = "Enter the new value."
@@ -58,9 +44,6 @@ VALUE_NOT_A_NUMBER = "Enter a number, such as 74 or 12.5."
 DONE_REQUIRED = "Choose done or not done."
 CONFIDENCE_REQUIRED = "Say how confident you are."
 ROW_TEMPLATE = "goals/_checkin.html#kr-row"
-# A sparkline shows this many check-ins, the latest (about a quarter of weekly ones);
-# the history page pages through all of them.
-SPARKLINE_POINTS = 13
 HISTORY_PAGE_SIZE = 50
 SAVED_TEMPLATE = "goals/_checkin.html#saved"
 
@@ -113,228 +96,15 @@ class CheckInForm(forms.Form):
 # --- What the page shows --------------------------------------------------------
 
 
-@dataclass
-class KeyResultRow:
-    """A key result with its latest check-ins (oldest first; at most SPARKLINE_POINTS of
-    ``total``) and milestones."""
-
-    kr: KeyResult
-    checkins: list[CheckIn]
-    milestones: list[Milestone]
-    can_check_in: bool
-    total: int = 0
-
-    @property
-    def history_cut(self) -> bool:
-        return self.total > len(self.checkins)
-
-    @property
-    def percent(self) -> int:
-        return round(self.kr.progress * 100)
-
-    @property
-    def last(self) -> CheckIn | None:
-        return self.checkins[-1] if self.checkins else None
-
-    def show(self, value: Decimal) -> str:
-        if self.kr.kind == KeyResult.Kind.BOOLEAN:
-            return "done" if value >= 1 else "not done"
-        if self.kr.kind == KeyResult.Kind.MILESTONES:
-            return f"{number(value)} done"
-        return with_unit(value, self.kr.unit_label)
-
-    @property
-    def last_value(self) -> str:
-        return self.show(self.last.value) if self.last else ""
-
-    @property
-    def figures(self) -> str:
-        kr = self.kr
-        if kr.kind == KeyResult.Kind.BOOLEAN:
-            return "Done" if kr.current_value >= 1 else "Not done yet"
-        if kr.kind == KeyResult.Kind.MILESTONES:
-            done = sum(m.done for m in self.milestones)
-            return f"{done} of {len(self.milestones)} milestones done"
-        now, target = self.show(kr.current_value), self.show(kr.target_value)
-        if kr.direction == KeyResult.Direction.STAY_ABOVE:
-            return f"Now {now}; stay above {target}"
-        if kr.direction == KeyResult.Direction.STAY_BELOW:
-            return f"Now {now}; stay below {target}"
-        return f"Now {now}; target {target}, from {self.show(kr.start_value)}"
-
-    @cached_property
-    def chart(self) -> Sparkline | None:
-        target = self.kr.target_value
-        if self.kr.kind == KeyResult.Kind.MILESTONES:
-            target = Decimal(len(self.milestones))
-        return sparkline(
-            [(c.created_at, c.value) for c in self.checkins],
-            target=target,
-            dom_id=f"history-{self.kr.pk}",
-            title=f"Check-in history of {self.kr.title}",
-            fmt=self.show,
-            total=self.total,
-        )
-
-
-@dataclass
-class GoalCard:
-    goal: Goal  # with ``health`` set
-    rows: list[KeyResultRow]
-    # The goals it contributes to, top first; None stands for one the viewer may not see.
-    path: list[Goal | None]
-    trail: list[Goal | None] = field(default_factory=list)  # the part of the path shown
-
-
-@dataclass
-class Group:
-    heading: str
-    kicker: str
-    top: Goal | None = None  # shown with its progress in the heading
-    cards: list[GoalCard] = field(default_factory=list)
-
-    @property
-    def order(self) -> tuple:
-        top = self.top
-        rank = 0 if top and top.level == Level.ORGANISATION else 1 if top else 2
-        return rank, self.heading.lower()
-
-
-def _cycle_choice(request: HttpRequest) -> tuple[list[Cycle], Cycle | None]:
-    """The org's cycles and the one asked for (?cycle=), else the active one, else the latest."""
-    cycles = list(Cycle.objects.filter(org=request.org))
-    wanted = request.GET.get("cycle", "")
-    chosen = next((c for c in cycles if str(c.pk) == wanted), None)
-    if chosen is None:
-        active = [c for c in cycles if c.status == Cycle.Status.ACTIVE]
-        chosen = (active or cycles or [None])[0]
-    return cycles, chosen
-
-
-def recent_checkins(*, org_id: int, key_results: list[int]) -> list[CheckIn]:
-    """The latest SPARKLINE_POINTS check-ins of each key result, newest first: one query,
-    however long the histories are."""
-    checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
-    checkins = checkins.select_related("author__user")
-    if connection.vendor == "postgresql":
-        # For each key result its latest few from the (org, key result, time) index: a
-        # row number over each key result's check-ins read all of them (6,000 buffers
-        # for 2,000 check-ins on every check-in).
-        table = connection.ops.quote_name(CheckIn._meta.db_table)
-        latest = f"""
-            SELECT latest.id FROM unnest(%s::bigint[]) AS kr(id) CROSS JOIN LATERAL (
-                SELECT c.id FROM {table} c WHERE c.org_id = %s AND c.key_result_id = kr.id
-                ORDER BY c.created_at DESC, c.id DESC LIMIT {SPARKLINE_POINTS:d}
-            ) AS latest
-        """
-        column = f"{table}.{connection.ops.quote_name('id')}"
-        # Only quoted names and a constant are interpolated; values are params.
-        checkins = checkins.filter(
-            RawSQL(  # noqa: S611
-                f"{column} = ANY(ARRAY({latest}))",
-                (list(key_results), org_id),
-                output_field=BooleanField(),
-            )
-        )
-    else:
-        by_kr = {"partition_by": [F("key_result_id")]}
-        newest = Window(RowNumber(), order_by=[F("created_at").desc(), F("pk").desc()], **by_kr)
-        checkins = checkins.annotate(rank=newest).filter(rank__lte=SPARKLINE_POINTS)
-    return list(checkins.order_by("key_result_id", "-created_at", "-pk"))
-
-
-def _rows(
-    actor: Actor,
-    goals: dict[int, Goal],
-    *,
-    key_result_pk: int | None = None,
-    may_check_in: bool = False,
-) -> dict[int, list[KeyResultRow]]:
-    """Key result rows by goal id (three queries whatever the number of goals).
-
-    ``may_check_in``: the caller knows the actor may check in on every goal (so the
-    actor's reporting subtree need not be read to find out)."""
-    org_id = actor.member.org_id
-    krs = KeyResult.objects.filter(org=org_id, goal__in=list(goals))
-    if key_result_pk is not None:
-        krs = krs.filter(pk=key_result_pk)
-    # How many check-ins each has, counted once a key result (from its index).
-    count = (
-        CheckIn.objects.filter(org=org_id, key_result=OuterRef("pk"))
-        .order_by()
-        .values("key_result")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    krs = list(
-        krs.annotate(checkin_total=Subquery(count, output_field=IntegerField())).prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.filter(org=org_id))
-        )
-    )
-    history: dict[int, list[CheckIn]] = {kr.pk: [] for kr in krs}
-    totals = {kr.pk: kr.checkin_total or 0 for kr in krs}
-    for checkin in recent_checkins(org_id=org_id, key_results=list(history)):
-        history[checkin.key_result_id].append(checkin)
-    can = {pk: may_check_in or actor.can_check_in(goal) for pk, goal in goals.items()}
-    rows: dict[int, list[KeyResultRow]] = {pk: [] for pk in goals}
-    for kr in krs:
-        kr.goal = goals[kr.goal_id]
-        checkins = history[kr.pk][::-1]  # oldest first
-        milestones = list(kr.milestones.all())
-        row = KeyResultRow(kr, checkins, milestones, can[kr.goal_id], totals[kr.pk])
-        rows[kr.goal_id].append(row)
-    return rows
-
-
-def _my_goals_page(actor: Actor, org, cycle: Cycle) -> dict:
-    """The viewer's own goals, grouped by what they serve (a fixed number of queries).
-
-    Every goal they serve is on the page with its progress (``progress-of-<pk>``), so a
-    check-in can update all of them. Their reports' goals are on the team page: listing
-    everything below a manager made this page grow with the organisation.
-    """
-    me = actor.member
-    goals = list(
-        Goal.objects.filter(org=org.pk, cycle=cycle, owner=me)
-        .select_related("owner__user", "unit")
-        .order_by("title", "pk")
-    )
-    by_id = {g.pk: g for g in goals}
-    # The goals above them: one walk up the parent links, as deep as the cascade.
-    parents = {g.parent_id for g in goals if g.parent_id is not None}
-    above = goals_above(org_id=org.pk, goal_ids=parents) if parents else []
-    everything = {g.pk: g for g in above} | by_id
-    for goal in everything.values():
-        goal.cycle = cycle
-        goal.health = health_for(goal, org)
-    rows = _rows(actor, by_id)
-    groups: dict[object, Group] = {}
-    for goal in goals:
-        path = [g if actor.can_view(g) else None for g in path_above(goal, everything)]
-        card = GoalCard(goal, rows[goal.pk], path)
-        top = path[0] if path else None
-        if top is not None:
-            key, group = top.pk, Group(top.title, top.get_level_display(), top=top)
-        elif path:
-            key, group = "private", Group("A goal you cannot see", "Contributes to")
-        elif goal.level == Level.ORGANISATION:
-            key, group = "objectives", Group("Organisation objectives", "You own")
-        else:
-            key, group = "unaligned", Group("Not aligned yet", "Contributes to nothing")
-        groups.setdefault(key, group).cards.append(card)
-        card.trail = path[1:]  # the group's heading shows the top
-    return {"groups": sorted(groups.values(), key=lambda g: g.order)}
-
-
 @require_GET
 def my_goals(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
-    cycles, cycle = _cycle_choice(request)
+    cycles, cycle = selectors.cycle_choice(org=request.org, wanted=request.GET.get("cycle", ""))
     # Whether anyone reports to them, not who: a CEO's subtree is the whole organisation.
     reports = Membership.objects.filter(org=request.org, manager=actor.member, is_active=True)
     context = {"cycles": cycles, "cycle": cycle, "has_reports": reports.exists()}
     if cycle is not None:
-        context |= _my_goals_page(actor, request.org, cycle)
+        context |= my_goals_page(actor, request.org, cycle)
     template = page_or_partial(request, "goals/my_goals.html", "goals-body")
     return render(request, template, context)
 
@@ -388,7 +158,7 @@ def _respond(
     change (htmx; ``saved`` says which: "checkin" or "milestone"), or on a page of its
     own (without JavaScript)."""
     goal = kr.goal
-    row = _rows(actor, {goal.pk: goal}, key_result_pk=kr.pk)[goal.pk][0]
+    row = key_result_rows(actor, {goal.pk: goal}, key_result_pk=kr.pk)[goal.pk][0]
     context = {"row": row, "goal": goal, "form": form, "notice": notice, "saved": saved}
     if saved:
         context["chain"] = _chain(actor, goal, request.org)

@@ -3,12 +3,10 @@ its alignment path and activity timeline, status actions and key results."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -17,20 +15,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.formatting import day, number, percent
+from core.formatting import number, percent
 from core.forms import apply_service_errors
-from goals import services, smart
+from goals import selectors, services, smart
 from goals.access import Actor, get_goal, request_actor
 from goals.forms import (
     LEVEL_SHORT,
     GoalForm,
     KeyResultForm,
-    default_cycle,
     open_cycles,
 )
 from goals.health import health_for
 from goals.models import (
-    Confidence,
     Cycle,
     EventKind,
     Goal,
@@ -38,18 +34,24 @@ from goals.models import (
     GoalStatus,
     KeyResult,
     Level,
-    Visibility,
 )
-from goals.rollup import explain, proposed_parents, proposed_progress
+from goals.presenters import (
+    PRIVATE_GOAL,
+    AwaitingReapproval,
+    ChangesRequest,
+    Names,
+    as_date,
+    timeline_entry,
+    why,
+)
+from goals.rollup import proposed_parents, proposed_progress
 from goals.selectors import alignment_path
 from goals.smart import SmartCheck
-from orgs.models import Membership, Unit
 
 INLINE_KEY_RESULTS = 3
 ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show older activity" loads the next
 ACTIVITY_MAX_OFFSET = 1_000_000  # far past any goal's history; keeps OFFSET a small number
 UNKNOWN_ACTION = "Choose submit, complete or cancel."
-PRIVATE_GOAL = "a private goal"
 CREATED = "Goal “{title}” saved as a draft. Submit it for approval when it is ready."
 SAVED = "Goal saved."
 BACK_FOR_REAPPROVAL = "The new parent or weight goes back to the approver for re-approval."
@@ -68,15 +70,6 @@ def _pk(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        return None
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return forms.DateField().to_python(value)
-    except ValidationError:
         return None
 
 
@@ -99,7 +92,7 @@ def _smart_for_values(
         level = values.get("level") or ""
         key_results = sum(1 for title in kr_titles if (title or "").strip())
         children, confidence = 0, ""
-    due = _as_date(values.get("due_date"))
+    due = as_date(values.get("due_date"))
     if due is None and not values.get("due_date"):
         # Left empty, the service uses the parent's due date or the cycle's end.
         due = parent.due_date if parent else (cycle.end if cycle else None)
@@ -146,7 +139,7 @@ def _create_initial(
     allowed = GoalForm.levels_for(actor)
     if level not in allowed:
         level = Level.ORGANISATION if actor.is_admin and parent is None else Level.INDIVIDUAL
-    cycle = parent.cycle if parent else default_cycle(cycles)
+    cycle = parent.cycle if parent else selectors.default_cycle(cycles)
     return {
         "cycle": cycle.pk if cycle else None,
         "level": level,
@@ -327,215 +320,6 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
 # --- The goal page -------------------------------------------------------------------
 
 
-@dataclass
-class WhyRow:
-    kind: str
-    title: str
-    url: str
-    weight: float
-    progress: float
-    share: float  # of the goal's number, 0..1
-
-    @property
-    def weight_text(self) -> str:
-        return number(self.weight)
-
-    @property
-    def progress_text(self) -> str:
-        return percent(self.progress)
-
-    @property
-    def share_text(self) -> str:
-        return percent(self.share)
-
-
-@dataclass
-class Why:
-    rows: list[WhyRow]
-    value: float
-    arithmetic: str
-    total_weight: float
-
-    @property
-    def total_text(self) -> str:
-        return number(self.total_weight)
-
-    @property
-    def value_text(self) -> str:
-        return percent(self.value)
-
-
-def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
-    """The contributions behind the goal's number and the sum that combines them."""
-    contributions, value = explain(goal)
-    total = sum(c.weight for c in contributions)
-    rows = []
-    for c in contributions:
-        if c.kind == "key_result":
-            kind, title, url = "Key result", c.title, f"#kr-{c.pk}"
-        elif c.pk in visible_ids:
-            kind, title, url = "Goal", c.title, reverse("goals:goal_detail", args=[org_slug, c.pk])
-        else:
-            kind, title, url = "Goal", PRIVATE_GOAL.capitalize(), ""
-        share = c.share / total if total else 0.0
-        rows.append(WhyRow(kind, title, url, c.weight, c.progress, share))
-    arithmetic = ""
-    if rows and total > 0:
-        terms = " + ".join(f"{number(r.weight)}×{percent(r.progress)}" for r in rows)
-        arithmetic = f"({terms}) ÷ {number(total)} = {percent(value)}"
-    return Why(rows, value, arithmetic, total)
-
-
-@dataclass
-class TimelineEntry:
-    who: str
-    when: Any
-    summary: str
-    changes: list[tuple[str, str, str]] = field(default_factory=list)
-    comment: str = ""
-
-
-FIELD_LABELS = {
-    "title": "Title",
-    "description": "Description",
-    "parent_id": "Contributes to",
-    "weight": "Weight",
-    "visibility": "Visibility",
-    "due_date": "Due date",
-    "manual_progress": "Manual progress",
-    "unit_id": "Unit",
-    "owner_id": "Owner",
-    "level": "Level",
-    "status": "Status",
-    "kind": "Kind",
-    "direction": "Direction",
-    "start_value": "Start",
-    "target_value": "Target",
-    "current_value": "Current value",
-    "unit_label": "Unit label",
-    "value": "Value",
-    "progress": "Progress",
-    "confidence": "Confidence",
-}
-CHOICE_LABELS = {
-    "status": dict(GoalStatus.choices),
-    "visibility": dict(Visibility.choices),
-    "level": dict(Level.choices),
-    "kind": dict(KeyResult.Kind.choices),
-    "direction": dict(KeyResult.Direction.choices),
-    "confidence": dict(Confidence.choices),
-}
-SUMMARIES = {
-    EventKind.CREATED: "created this goal",
-    EventKind.EDITED: "edited the goal",
-    EventKind.SUBMITTED: "submitted it for approval",
-    EventKind.APPROVED: "approved it",
-    EventKind.CHANGES_REQUESTED: "asked for changes",
-    EventKind.COMPLETED: "marked it completed",
-    EventKind.CANCELLED: "cancelled it",
-    EventKind.KEY_RESULT_ADDED: "added the key result “{kr}”",
-    EventKind.KEY_RESULT_EDITED: "edited the key result “{kr}”",
-    EventKind.KEY_RESULT_REMOVED: "removed the key result “{kr}”",
-    EventKind.CHECKED_IN: "checked in on “{kr}”",
-    EventKind.MILESTONE_DONE: "ticked off “{milestone}” in “{kr}”",
-    EventKind.MILESTONE_REOPENED: "reopened “{milestone}” in “{kr}”",
-    EventKind.CASCADED: "created this goal by cascading “{source}”",
-}
-# Recorded in every "created" event; the timeline shows only the ones that say something.
-CREATED_FIELDS = ("parent_id", "weight", "due_date", "visibility")
-
-
-def _shown_keys(event: GoalEvent) -> list[str]:
-    """The before/after keys the timeline shows for an event."""
-    after = event.after if isinstance(event.after, dict) else {}
-    if event.kind == EventKind.CHECKED_IN:
-        return [k for k in ("value", "progress", "confidence") if after.get(k) not in ("", None)]
-    if event.kind in (EventKind.EDITED, EventKind.KEY_RESULT_EDITED):
-        return [k for k in after if k in FIELD_LABELS]
-    if event.kind in (EventKind.CREATED, EventKind.CASCADED):
-        return [k for k in CREATED_FIELDS if after.get(k) not in ("", None)]
-    return []
-
-
-class Names:
-    """Titles and names the timeline mentions by id, each kind read in one query."""
-
-    LOOKUPS = {"parent_id": "goals", "from": "goals", "unit_id": "units", "owner_id": "people"}
-
-    def __init__(self, actor: Actor, events: list[GoalEvent], key_results: list[KeyResult]):
-        self.key_results = {kr.pk: kr.title for kr in key_results}
-        ids: dict[str, set[int]] = {"goals": set(), "units": set(), "people": set()}
-        for event in events:
-            states = [s for s in (event.before, event.after) if isinstance(s, dict)]
-            for key in [*_shown_keys(event), "from"]:
-                if key in self.LOOKUPS:
-                    ids[self.LOOKUPS[key]].update(
-                        s[key] for s in states if isinstance(s.get(key), int)
-                    )
-        org_id = actor.member.org_id
-        self.goals: dict[int, str] = {}
-        if ids["goals"]:
-            for g in Goal.objects.filter(org=org_id, pk__in=ids["goals"]).only(
-                "title", "owner_id", "visibility"
-            ):
-                self.goals[g.pk] = g.title if actor.can_view(g) else PRIVATE_GOAL
-        self.units: dict[int, str] = {}
-        if ids["units"]:
-            units = Unit.objects.filter(org=org_id, pk__in=ids["units"])
-            self.units = dict(units.values_list("pk", "name"))
-        self.people: dict[int, str] = {}
-        if ids["people"]:
-            people = Membership.objects.filter(org=org_id, pk__in=ids["people"])
-            self.people = {m.pk: m.display_name for m in people.select_related("user")}
-
-    def value(self, key: str, value: Any) -> str:
-        if value is None or value == "":
-            return "—"
-        if key in self.LOOKUPS:
-            return getattr(self, self.LOOKUPS[key]).get(value, "—")
-        if key in CHOICE_LABELS:
-            return CHOICE_LABELS[key].get(value, str(value))
-        if key == "progress":
-            return percent(float(value))
-        if key == "manual_progress":
-            return f"{number(value)}%"
-        if key in ("weight", "start_value", "target_value", "current_value", "value"):
-            return number(value)
-        if key == "due_date":
-            due = _as_date(value)
-            return day(due) if due else str(value)
-        return str(value)
-
-
-def timeline_entry(event: GoalEvent, names: Names) -> TimelineEntry:
-    before = event.before if isinstance(event.before, dict) else {}
-    after = event.after if isinstance(event.after, dict) else {}
-    kr_id = after.get("key_result", before.get("key_result"))
-    kr_title = names.key_results.get(kr_id) or after.get("title") or before.get("title") or ""
-    summary = SUMMARIES.get(event.kind, event.kind.replace("_", " ")).format(
-        kr=kr_title,
-        milestone=after.get("milestone", ""),
-        source=names.value("from", after.get("from")),
-    )
-    if event.kind == EventKind.APPROVED and before.get("status") == GoalStatus.APPROVED:
-        summary = "approved the changes"
-    created = event.kind in (EventKind.CREATED, EventKind.CASCADED)
-    changes = []
-    for key in _shown_keys(event):
-        shown = names.value(key, after[key])
-        # Older events did not record every before value: show those without one.
-        if created or key not in before:
-            changes.append((FIELD_LABELS[key], "", shown))
-            continue
-        was = names.value(key, before.get(key))
-        if was != shown:
-            changes.append((FIELD_LABELS[key], was, shown))
-        elif event.kind == EventKind.CHECKED_IN and key == "value":
-            changes.append((FIELD_LABELS[key], "", shown))  # the value checked in, unchanged
-    who = event.actor.display_name if event.actor else "Cairn"
-    return TimelineEntry(who, event.created_at, summary, changes, event.comment)
-
-
 def _key_result_rows(goal: Goal) -> list[KeyResult]:
     key_results = list(
         KeyResult.objects.filter(org=goal.org_id, goal=goal).prefetch_related("milestones")
@@ -567,15 +351,6 @@ def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
     return [(g, actor.can_view(g)) for g in above] + [(goal, True)]
 
 
-@dataclass
-class ChangesRequest:
-    """What the approver asked for, shown on top while the goal is back with its owner."""
-
-    comment: str
-    by: str
-    when: Any
-
-
 def _changes_request(goal: Goal) -> ChangesRequest | None:
     if goal.status != GoalStatus.CHANGES_REQUESTED:
         return None
@@ -595,25 +370,6 @@ def _changes_request(goal: Goal) -> ChangesRequest | None:
         return None
     by = event.actor.display_name if event.actor else ""
     return ChangesRequest(event.comment, by, event.created_at)
-
-
-@dataclass
-class AwaitingReapproval:
-    """A change waiting for re-approval, for its owner and its approver: both numbers."""
-
-    counted: float
-    proposed: float
-    changes: list
-    # (parent title, its progress now, with the change) for the parent and a new one.
-    parents: list[tuple[str, str, str]] = field(default_factory=list)
-
-    @property
-    def counted_text(self) -> str:
-        return percent(self.counted)
-
-    @property
-    def proposed_text(self) -> str:
-        return percent(self.proposed)
 
 
 def _awaiting_reapproval(

@@ -24,8 +24,10 @@ from django.views.decorators.http import require_GET
 
 from core.htmx import page_or_partial
 from core.params import id_param
+from goals import selectors
 from goals.access import request_actor
 from goals.health import health_for
+from goals.presenters import GoalCard, key_result_rows
 from goals.selectors import (
     GOALS_PER_PERSON,
     TEAM_FILTERS,
@@ -35,7 +37,6 @@ from goals.selectors import (
     team_goals,
     team_people,
 )
-from goals.views.checkin import GoalCard, _cycle_choice, _rows
 from orgs.models import Membership
 
 
@@ -64,7 +65,7 @@ def _whose_team(request: HttpRequest) -> Membership:
 def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
     org = request.org
-    cycles, cycle = _cycle_choice(request)
+    cycles, cycle = selectors.cycle_choice(org=request.org, wanted=request.GET.get("cycle", ""))
     under = _whose_team(request)
     show = request.GET.get("show", "")
     show = show if show in TEAM_FILTERS else ""
@@ -91,7 +92,7 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
             goal.health = health_for(goal, org)
         # Everyone listed reports to the viewer (or the viewer is an admin), and their
         # goals are active: the viewer may check in on all of them.
-        rows = _rows(actor, by_id, may_check_in=True)
+        rows = key_result_rows(actor, by_id, may_check_in=True)
         cards: dict[int, list[GoalCard]] = {p.pk: [] for p in page}
         for goal in goals:
             cards[goal.owner_id].append(GoalCard(goal, rows[goal.pk], []))
