@@ -1679,10 +1679,10 @@ class _Scaler:
                                 p.goal.owner_id,
                                 EventKind.CHECKED_IN,
                                 when,
-                                {"key_result": kr.pk, "value": services._jsonable(before)},
+                                {"key_result": kr.pk, "value": services.jsonable(before)},
                                 {
                                     "key_result": kr.pk,
-                                    "value": services._jsonable(value),
+                                    "value": services.jsonable(value),
                                     "confidence": confidence,
                                 },
                             )

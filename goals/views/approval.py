@@ -225,7 +225,7 @@ def changes_since_request(goal: Goal, parent_titles: dict[int, str]) -> list[Cha
     changes = [
         Change("changed", label, str(asked.get(name) or "—"), str(now or "—"))
         for name, label in REVIEW_FIELDS.items()
-        if (asked.get(name) or "") != (now := services._jsonable(getattr(goal, name)) or "")
+        if (asked.get(name) or "") != (now := services.jsonable(getattr(goal, name)) or "")
     ]
     before_manual = number(asked.get("manual_progress"))
     if before_manual != number(goal.manual_progress):
