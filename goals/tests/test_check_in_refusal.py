@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.tenancy import tenant_context
 from goals.access import CHECKIN_NOT_ACTIVE, Actor, check_in_refusal
 from goals.models import Goal, GoalStatus, Level
+
+
+@pytest.fixture(autouse=True)
+def in_the_organisation(cast):
+    """The manager's subtree is read under row-level security on PostgreSQL."""
+    with tenant_context(cast.org.pk):
+        yield
 
 
 def _goal(owner, status) -> Goal:
@@ -34,7 +42,7 @@ def test_it_refuses_someone_elses_active_goal(cast):
         check_in_refusal(Actor(cast.member2), _goal(cast.member, GoalStatus.APPROVED))
 
 
-def test_levels_sort_organisation_then_unit_then_individual():
+def test_levels_sort_organisation_then_unit_then_individual(cast):
     levels = ["individual", "org", "unit"]
     assert sorted(levels, key=Level.rank) == ["org", "unit", "individual"]
     assert Level.rank("something else") > Level.rank(Level.INDIVIDUAL)
