@@ -28,8 +28,11 @@ class Email:
     to: str
 
 
-def goal_sentence(notification: Notification, *, actor: str, event=None) -> str:
-    """Who did what to the goal, in a sentence (the email's and the inbox's)."""
+def goal_sentence(
+    notification: Notification, *, actor: str, event=None, quoting: bool = False
+) -> str:
+    """Who did what to the goal, in a sentence (the email's and the inbox's). ``quoting``:
+    the approver's comment follows (the email quotes it; the goal page shows it)."""
     goal, kind = notification.goal, notification.kind
     title = f"“{goal.title}”"
     if kind == Kind.GOAL_CASCADED:
@@ -45,7 +48,7 @@ def goal_sentence(notification: Notification, *, actor: str, event=None) -> str:
         if event is not None and (event.before or {}).get("status") == GoalStatus.APPROVED:
             return f"{actor} approved the changes to your goal {title}: they count from now on."
         return f"{actor} approved your goal {title}: it is active and counts toward its parent."
-    return f"{actor} asked for changes to your goal {title}:"
+    return f"{actor} asked for changes to your goal {title}" + (":" if quoting else ".")
 
 
 def _render(template: str, context: dict) -> tuple[str, str]:
@@ -61,7 +64,7 @@ def goal_email(notification: Notification, org: Organization) -> Email:
     comment = event.comment if event is not None else ""
     context = {
         "name": recipient.display_name,
-        "what": goal_sentence(notification, actor=actor, event=event),
+        "what": goal_sentence(notification, actor=actor, event=event, quoting=True),
         "comment_lines": comment.splitlines(),
         "comment": comment,
         "link": settings.SITE_URL + reverse("goals:goal_detail", args=[org.slug, goal.pk]),

@@ -142,6 +142,9 @@ PAGES: list[tuple[str, Callable[[Page, str, str], None]]] = [
     ("alignment", _simple("goals/alignment/")),
     ("approvals", _simple("goals/approvals/")),
     ("cycles", _simple("cycles/")),
+    ("team", _simple("goals/team/")),
+    ("notifications", _simple("notifications/")),
+    ("notification-settings", _simple("notifications/settings/")),
     ("api-docs", _api_docs),
 ]
 

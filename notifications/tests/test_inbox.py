@@ -111,3 +111,19 @@ def test_the_inbox_runs_the_same_queries_at_any_size(cast, login, count, django_
     with django_assert_num_queries(6 + rls + 3):
         response = client.get(reverse("notifications:notifications", args=[cast.org.slug]))
     assert response.status_code == 200
+
+
+def test_a_request_for_changes_reads_as_a_whole_sentence_with_the_actions_beside_it(
+    cast, submitted_goal, login, django_capture_on_commit_callbacks
+):
+    """The email quotes the comment after a colon; the inbox, which does not, ends the
+    sentence (the goal page shows the comment on top)."""
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(cast.org.pk):
+        goal_services.goal_request_changes(
+            actor=Actor(cast.manager), goal=submitted_goal, comment="Name the ten teams."
+        )
+    page = login(cast.member).get(reverse("notifications:notifications", args=[cast.org.slug]))
+    html = page.content.decode()
+    assert "asked for changes to your goal “Onboard ten teams”.</a>" in html
+    # The mark-all form sits in a block that may hold a form (a <p> cannot).
+    assert '<div class="actions">' in html and '<p class="actions">' not in html
