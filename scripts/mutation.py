@@ -68,7 +68,12 @@ MODULES: dict[str, Target] = {
         ]
     ),
     "goals/access.py": Target(
-        ["goals/tests/test_access_rules.py", "goals/tests/test_permissions_matrix.py"]
+        [
+            "goals/tests/test_check_in_refusal.py",
+            "core/tests/test_nav.py",
+            "goals/tests/test_access_rules.py",
+            "goals/tests/test_permissions_matrix.py",
+        ]
     ),
     "core/middleware.py": Target(["tests/test_tenancy_requests.py", "orgs/tests/test_api.py"]),
     "core/authentication.py": Target(

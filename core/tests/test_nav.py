@@ -103,3 +103,35 @@ def test_an_app_adds_an_entry_without_touching_the_template(cast, login, monkeyp
     menu = _menu(html)
     assert ">KPIs</a>" in menu
     assert menu.index(">My goals<") < menu.index(">KPIs<") < menu.index(">Units<")
+
+
+TEAM_LINK = ">Team</a>"
+
+
+def test_team_is_for_managers_and_admins_only(cast, login):
+    def menu_of(membership) -> str:
+        page = login(membership).get(reverse("goals:my_goals", args=[cast.org.slug]))
+        return _menu(page.content.decode())
+
+    assert TEAM_LINK in menu_of(cast.manager)
+    assert TEAM_LINK in menu_of(cast.admin)
+    assert TEAM_LINK not in menu_of(cast.member)
+
+
+def test_outside_the_organisation_the_rules_show_nothing(cast):
+    """A public page of the organisation (an invitation) has no membership to ask about."""
+    from goals.access import may_approve, may_see_team
+
+    assert may_see_team(None) is False
+    assert may_approve(None) is False
+
+
+def test_without_the_switchers_fact_the_rule_asks_the_database(cast, boss, lead):
+    """A membership loaded without ``leads_people`` (an API call, a task) gets the same answer."""
+    from goals.access import may_approve
+
+    with tenant_context(cast.org.pk):
+        assert may_approve(boss) is True
+        assert may_approve(lead) is True
+        assert may_approve(cast.member) is False
+        assert may_approve(cast.admin) is True
