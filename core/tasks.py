@@ -37,10 +37,21 @@ def _org_id(task: Task, kwargs: dict[str, Any] | None) -> int:
 
 
 class TenantTask(Task):
-    """Base class of tenant tasks: requires ``org_id`` and runs in its tenant context."""
+    """Base class of tenant tasks: requires ``org_id`` and runs in its tenant context.
+
+    ``opens_context = False`` (``@tenant_task(opens_context=False)``): the body opens
+    ``tenant_context`` itself, one transaction per item, for a task that must commit a
+    row before a side effect (claim an email, then send it) rather than hold one
+    transaction across all of them.
+    """
+
+    opens_context = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with tenant_context(_org_id(self, kwargs)):
+        org_id = _org_id(self, kwargs)
+        if not self.opens_context:
+            return super().__call__(*args, **kwargs)
+        with tenant_context(org_id):
             return super().__call__(*args, **kwargs)
 
     def apply_async(self, args=None, kwargs=None, **options):

@@ -105,14 +105,15 @@ def sweep() -> int:
     return sum(sent or 0 for sent in ran_here(fan_out(sweep_org)).values())
 
 
-@tenant_task
+@tenant_task(opens_context=False)  # each row is claimed and committed before its email
 def sweep_org(*, org_id: int) -> int:
     cutoff = timezone.now() - SWEEP_AFTER
-    pending = list(
-        Notification.objects.filter(
-            org=org_id, email_state=EmailState.PENDING, created_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
+    with tenant_context(org_id):
+        pending = list(
+            Notification.objects.filter(
+                org=org_id, email_state=EmailState.PENDING, created_at__lt=cutoff
+            ).values_list("pk", flat=True)
+        )
     sent = 0
     for pk in pending:
         try:
@@ -134,21 +135,27 @@ def weekly_digest() -> int:
     return sum(sent or 0 for sent in ran_here(fan_out(digest_org)).values())
 
 
-@tenant_task
+@tenant_task(opens_context=False)  # each digest is claimed and committed before it is sent
 def digest_org(*, org_id: int) -> int:
     week = week_of(timezone.now())
-    recipients = set(
-        Notification.objects.filter(org=org_id, email_state=EmailState.DIGEST).values_list(
-            "recipient", flat=True
+    with tenant_context(org_id):
+        recipients = set(
+            Notification.objects.filter(org=org_id, email_state=EmailState.DIGEST).values_list(
+                "recipient", flat=True
+            )
         )
-    )
-    return sum(
-        digest_now(org_id=org_id, recipient_id=recipient_id, week=week)
-        for recipient_id in sorted(recipients)
-    )
+    sent = 0
+    for recipient_id in sorted(recipients):
+        try:
+            sent += digest_now(org_id=org_id, recipient_id=recipient_id, week=week)
+        except Exception:  # the next run tries again; the other people go on
+            log.exception("The digest of membership %s could not be sent", recipient_id)
+    return sent
 
 
 def digest_now(*, org_id: int, recipient_id: int, week: str) -> bool:
+    """Email one person their week's digest, once: the items and the week are claimed and
+    committed first, then the email goes out; if sending fails the claim is undone."""
     from notifications.models import NotificationSettings
 
     with tenant_context(org_id):
@@ -167,15 +174,33 @@ def digest_now(*, org_id: int, recipient_id: int, week: str) -> bool:
         )
         if not items:
             return False
-        now = timezone.now()
         recipient = items[0].recipient
-        if recipient.is_active:
-            _send(emails.digest_email(items, Organization.objects.get(pk=org_id)))
-        Notification.objects.filter(org=org_id, pk__in=[n.pk for n in items]).update(
-            email_state=EmailState.SENT if recipient.is_active else EmailState.SKIPPED,
-            emailed_at=now,
+        email = (
+            emails.digest_email(items, Organization.objects.get(pk=org_id))
+            if recipient.is_active
+            else None
         )
+        claimed = [n.pk for n in items]
+        Notification.objects.filter(org=org_id, pk__in=claimed).update(
+            email_state=EmailState.SENT if email else EmailState.SKIPPED,
+            emailed_at=timezone.now(),
+        )
+        previous_week = prefs.last_digest_week if prefs is not None else None
         if prefs is not None:
             prefs.last_digest_week = week
             prefs.save(update_fields=["last_digest_week"])
-        return recipient.is_active
+    if email is None:
+        return False
+    try:
+        _send(email)
+    except Exception:
+        with tenant_context(org_id):
+            Notification.objects.filter(org=org_id, pk__in=claimed).update(
+                email_state=EmailState.DIGEST, emailed_at=None
+            )
+            if prefs is not None:
+                NotificationSettings.objects.filter(org=org_id, pk=prefs.pk).update(
+                    last_digest_week=previous_week
+                )
+        raise
+    return True

@@ -109,3 +109,13 @@ def test_the_periodic_purge_runs_in_every_organisation(cast):
             assert list(Invitation.objects.filter(org=org).values_list("email", flat=True)) == [
                 email
             ]
+
+
+def test_a_task_that_opens_its_own_contexts_still_needs_its_organisation(cast):
+    """``opens_context=False`` leaves the transactions to the body, not the org_id check."""
+    from core.tasks import MissingOrganisation
+    from notifications.tasks import sweep_org
+
+    with pytest.raises(MissingOrganisation):
+        sweep_org.apply(kwargs={}).get()
+    assert sweep_org.apply(kwargs={"org_id": cast.org.pk}).get() == 0

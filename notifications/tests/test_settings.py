@@ -95,3 +95,26 @@ def test_the_weekly_digest_sends_one_email_per_person_per_week(
         )  # fmt: skip
     assert tasks.weekly_digest() == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_digest_that_fails_to_send_waits_for_the_next_run_and_is_sent_once(
+    cast, submitted_goal, login, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The week is claimed before the email goes out, and given back if sending fails."""
+    save(login(cast.member), cast, delivery="weekly")
+    approve(cast, submitted_goal, django_capture_on_commit_callbacks)
+    real_send = tasks._send
+
+    def broken(email):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(tasks, "_send", broken)
+    assert tasks.weekly_digest() == 0
+    assert mail.outbox == []
+    assert approval_row(cast).email_state == EmailState.DIGEST
+
+    monkeypatch.setattr(tasks, "_send", real_send)
+    assert tasks.weekly_digest() == 1
+    assert tasks.weekly_digest() == 0
+    assert [m.to for m in mail.outbox] == [["member@acme.test"]]
+    assert approval_row(cast).email_state == EmailState.SENT
