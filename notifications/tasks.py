@@ -33,6 +33,17 @@ def _send(email: emails.Email) -> None:
     message.send()
 
 
+def _send_claimed(email: emails.Email, *, org_id: int, unclaim) -> None:
+    """Send an email whose rows are already claimed (committed as sent); if sending fails,
+    give the claim back (``unclaim`` runs in the organisation's context) and re-raise."""
+    try:
+        _send(email)
+    except Exception:
+        with tenant_context(org_id):
+            unclaim()
+        raise
+
+
 def _compose(notification: Notification, org: Organization) -> emails.Email | None:
     """The email for the row, or None when nobody should get one."""
     if notification.kind == Kind.INVITATION:
@@ -79,14 +90,13 @@ def deliver_now(*, org_id: int, notification_id: int) -> bool:
         notification.save(update_fields=["email_state", "emailed_at"])
     if email is None:
         return False
-    try:
-        _send(email)
-    except Exception:
-        with tenant_context(org_id):
-            Notification.objects.filter(org=org_id, pk=notification_id).update(
-                email_state=EmailState.PENDING, emailed_at=None
-            )
-        raise
+
+    def unclaim() -> None:
+        Notification.objects.filter(org=org_id, pk=notification_id).update(
+            email_state=EmailState.PENDING, emailed_at=None
+        )
+
+    _send_claimed(email, org_id=org_id, unclaim=unclaim)
     return True
 
 
@@ -191,16 +201,15 @@ def digest_now(*, org_id: int, recipient_id: int, week: str) -> bool:
             prefs.save(update_fields=["last_digest_week"])
     if email is None:
         return False
-    try:
-        _send(email)
-    except Exception:
-        with tenant_context(org_id):
-            Notification.objects.filter(org=org_id, pk__in=claimed).update(
-                email_state=EmailState.DIGEST, emailed_at=None
+
+    def unclaim() -> None:
+        Notification.objects.filter(org=org_id, pk__in=claimed).update(
+            email_state=EmailState.DIGEST, emailed_at=None
+        )
+        if prefs is not None:
+            NotificationSettings.objects.filter(org=org_id, pk=prefs.pk).update(
+                last_digest_week=previous_week
             )
-            if prefs is not None:
-                NotificationSettings.objects.filter(org=org_id, pk=prefs.pk).update(
-                    last_digest_week=previous_week
-                )
-        raise
+
+    _send_claimed(email, org_id=org_id, unclaim=unclaim)
     return True
