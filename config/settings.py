@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "orgs",
     "goals",
+    "kpis",
     "notifications",
     "devtools",
 ]
@@ -209,6 +210,17 @@ CELERY_BEAT_SCHEDULE = {
         # Hourly: each person gets at most one digest a week (notifications.tasks).
         "task": "notifications.tasks.weekly_digest",
         "schedule": 60 * 60,
+    },
+    # The periodic jobs (core.periodic): beat ticks, one task per organisation runs
+    # each job at most once per period (hour or the organisation's local day).
+    # Reminders wait for each organisation's reminder hour in its own timezone.
+    **{
+        f"periodic-{job}": {
+            "task": "core.periodic.tick",
+            "schedule": 60 * 60,
+            "kwargs": {"job": job},
+        }
+        for job in ("kpi_rollup", "snapshots", "reminders", "cycle_reminders")
     },
 }
 

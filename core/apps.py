@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the periodic tasks (core.periodic.tick, run_for_org) with Celery.
+        from core import periodic  # noqa: F401

@@ -206,6 +206,11 @@ class KeyResult(OrgScopedModel):
     awaiting_approval = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Driven by a KPI: the roll-up job records the KPI's latest value for its period
+    # as a check-in made by the KPI (CheckIn.kpi).
+    kpi = models.ForeignKey(
+        "kpis.Kpi", null=True, blank=True, on_delete=models.SET_NULL, related_name="key_results"
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -241,6 +246,10 @@ class CheckIn(OrgScopedModel):
     confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Made by the KPI that drives the key result (the roll-up job), not by a person.
+    kpi = models.ForeignKey(
+        "kpis.Kpi", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -293,3 +302,19 @@ class GoalEvent(OrgScopedModel):
         if self.pk is not None:
             raise ValueError("Goal events are immutable")
         super().save(*args, **kwargs)
+
+
+class ProgressSnapshot(OrgScopedModel):
+    """A goal's progress and status at the end of a day (the daily snapshot job)."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="snapshots")
+    day = models.DateField()
+    progress = models.FloatField()
+    status = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "day"], name="progresssnapshot_unique")
+        ]
+        indexes = [models.Index(fields=["org", "day"], name="snapshot_org_day")]

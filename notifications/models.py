@@ -21,6 +21,11 @@ class Kind(models.TextChoices):
     GOAL_APPROVED = "goal_approved", "Your goal is approved"
     GOAL_CHANGES_REQUESTED = "goal_changes_requested", "Changes are requested on your goal"
     INVITATION = "invitation", "An invitation to join"
+    REVIEW_REMINDER = "review_reminder", "Check-ins and measurements due"
+    TEAM_REVIEW = "team_review", "Approvals and goals needing attention in your team"
+    CYCLE_ENDING = "cycle_ending", "A cycle is ending: final check-ins"
+    CYCLE_STARTED = "cycle_started", "A cycle started and you have no goal in it"
+    TEAM_WITHOUT_GOALS = "team_without_goals", "People in your team without a goal this cycle"
 
 
 # Kinds a person can tune on their settings page (an invitation goes to an address).
@@ -60,9 +65,22 @@ class Notification(OrgScopedModel):
     emailed_at = models.DateTimeField(null=True, blank=True)
     in_app = models.BooleanField(default=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # What a digest or reminder lists: {"title": …, "items": [{"label", "detail", "path"}],
+    # "sections": [...]}; rendered by the inbox and the email.
+    data = models.JSONField(null=True, blank=True)
+    # Once per person and period: a reminder's key (kind, period), unique per recipient,
+    # so a job that runs twice, retries or races on two workers records it once.
+    dedupe_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_once_per_period",
+            ),
+        ]
         indexes = [
             models.Index(fields=["org", "recipient", "read_at"], name="notification_inbox"),
             models.Index(fields=["org", "email_state", "created_at"], name="notification_outbox"),

@@ -10,6 +10,7 @@ import zoneinfo
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone as dj_timezone
 from tree_queries.models import TreeNode
@@ -96,6 +97,12 @@ class Organization(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     checkin_cadence = models.CharField(
         max_length=20, choices=CheckinCadence.choices, default=CheckinCadence.WEEKLY
+    )
+    # Review reminders go out at this hour of the morning, in the org's timezone.
+    reminder_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
+    # Owners are reminded to make final check-ins this many days before a cycle ends.
+    cycle_reminder_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     created_at = models.DateTimeField(default=dj_timezone.now)
 
