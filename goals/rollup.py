@@ -248,6 +248,12 @@ def recompute_all(org_id: int, *, save: bool = True) -> dict[int, float]:
 
     Returns {goal id: progress}; with ``save`` it stores values that drifted.
     """
+    return recompute_all_counted(org_id, save=save)[0]
+
+
+def recompute_all_counted(org_id: int, *, save: bool = True) -> tuple[dict[int, float], int, int]:
+    """``recompute_all`` with how many key results and goals had drifted (4 queries
+    and the updates)."""
     milestone_counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for kr_id, done in Milestone.objects.filter(org=org_id).values_list("key_result_id", "done"):
         milestone_counts[kr_id][0] += int(done)
@@ -301,12 +307,12 @@ def recompute_all(org_id: int, *, save: bool = True) -> dict[int, float]:
         compute(g)
     if save:
         if kr_changed:
-            KeyResult.objects.bulk_update(kr_changed, ["progress"])
-        drifted = [
-            Goal(pk=g["pk"], progress=computed[g["pk"]])
-            for g in goals
-            if abs(g["progress"] - computed[g["pk"]]) > 1e-12
-        ]
-        if drifted:
-            Goal.objects.bulk_update(drifted, ["progress"])
-    return computed
+            KeyResult.objects.bulk_update(kr_changed, ["progress"], batch_size=1000)
+    drifted = [
+        Goal(pk=g["pk"], progress=computed[g["pk"]])
+        for g in goals
+        if abs(g["progress"] - computed[g["pk"]]) > 1e-12
+    ]
+    if save and drifted:
+        Goal.objects.bulk_update(drifted, ["progress"], batch_size=1000)
+    return computed, len(kr_changed), len(drifted)

@@ -5,3 +5,8 @@ class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = "KPIs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kpis import jobs
+
+        jobs.register()
