@@ -1,4 +1,5 @@
-"""Small charts drawn on the server as SVG: a key result's check-in history.
+"""Small charts drawn on the server as SVG: a key result's check-in history and a
+goal's (or the organisation's) progress over its cycle.
 
 No script and no style attribute (the Content-Security-Policy forbids both):
 the colours are SVG presentation attributes, which static/css/checkins.css may
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from core.formatting import number
+from core.formatting import number, percent
 
 WIDTH = 160
 HEIGHT = 40
@@ -125,3 +126,105 @@ def sparkline(
     return Sparkline(
         dom_id=dom_id, title=title, summary=summary, points=tuple(points), target_y=y(target)
     )
+
+
+# The progress-over-time chart: wide enough to read a quarter's days, scaled to the
+# width of its container by CSS (viewBox), so it fits a phone.
+LINE_WIDTH = 600
+LINE_HEIGHT = 160
+LINE_PAD = 24
+
+
+@dataclass(frozen=True)
+class ProgressChart:
+    """Progress (0..1) by day over a cycle, with the expected pace as a dashed line;
+    ``rows`` are the table alternative (day, percent text)."""
+
+    dom_id: str
+    title: str
+    summary: str
+    points: tuple[tuple[float, float], ...]
+    rows: tuple[tuple[date, str], ...]
+
+    @property
+    def svg(self) -> SafeString:
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+        last_x, last_y = self.points[-1]
+        bottom, top = LINE_HEIGHT - LINE_PAD, LINE_PAD / 2
+        grid = format_html_join(
+            "",
+            '<line class="progress-chart-grid" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#d0d5db"'
+            ' stroke-width="1"></line><text class="progress-chart-label" x="2" y="{}"'
+            ' font-size="10" fill="#55606b">{}%</text>',
+            (
+                (LINE_PAD, f"{y:.1f}", LINE_WIDTH - 4, f"{y:.1f}", f"{y + 3:.1f}", share)
+                for share, y in ((s, bottom - (bottom - top) * s / 100) for s in (0, 50, 100))
+            ),
+        )
+        return format_html(
+            '<svg class="progress-chart" viewBox="0 0 {w} {h}" role="img"'
+            ' aria-labelledby="{id}-title {id}-desc" focusable="false"'
+            ' preserveAspectRatio="xMidYMid meet">'
+            '<title id="{id}-title">{title}</title><desc id="{id}-desc">{summary}</desc>'
+            "{grid}"
+            '<line class="progress-chart-expected" x1="{x0}" y1="{bottom}" x2="{x1}" y2="{top}"'
+            ' stroke="#8a5a00" stroke-width="1" stroke-dasharray="4 3"></line>'
+            '<polyline class="progress-chart-line" points="{coords}" fill="none"'
+            ' stroke="#135d75" stroke-width="2" stroke-linejoin="round"'
+            ' stroke-linecap="round"></polyline>'
+            '<circle class="progress-chart-last" cx="{lx}" cy="{ly}" r="4" fill="#135d75"'
+            ' stroke="#ffffff" stroke-width="1.5"></circle>'
+            "</svg>",
+            w=LINE_WIDTH,
+            h=LINE_HEIGHT,
+            id=self.dom_id,
+            title=self.title,
+            summary=self.summary,
+            grid=grid,
+            x0=LINE_PAD,
+            x1=LINE_WIDTH - 4,
+            bottom=f"{bottom:.1f}",
+            top=f"{top:.1f}",
+            coords=coords,
+            lx=f"{last_x:.1f}",
+            ly=f"{last_y:.1f}",
+        )
+
+
+def progress_chart(
+    history: Sequence[tuple[date, float]],
+    *,
+    start: date,
+    end: date,
+    dom_id: str,
+    title: str,
+) -> ProgressChart | None:
+    """The chart of (day, progress 0..1), oldest first, placed on the days start..end
+    (points outside are dropped); None when nothing falls inside."""
+    inside = [(day, value) for day, value in history if start <= day <= end]
+    if not inside:
+        return None
+    days = max((end - start).days, 1)
+    bottom, top = LINE_HEIGHT - LINE_PAD, LINE_PAD / 2
+    left, right = LINE_PAD, LINE_WIDTH - 4
+    points = tuple(
+        (
+            left + (right - left) * (day - start).days / days,
+            bottom - (bottom - top) * min(max(value, 0.0), 1.0),
+        )
+        for day, value in inside
+    )
+    first, last = inside[0], inside[-1]
+    if len(inside) == 1:
+        summary = f"{percent(last[1])} on {_day(last[0])}"
+    else:
+        summary = (
+            f"From {percent(first[1])} on {_day(first[0])} to {percent(last[1])} on "
+            f"{_day(last[0])}; the dashed line is the expected pace to 100% on {_day(end)}"
+        )
+    rows = tuple((day, percent(value)) for day, value in inside)
+    return ProgressChart(dom_id, title, summary, points, rows)
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"

@@ -3,7 +3,9 @@
 Expected progress is the share of the cycle elapsed. A goal is on track when its
 progress is at most 10 points behind that and its latest confidence is not low;
 at risk when at most 25 points behind (or on pace with low confidence); off track
-otherwise. It is stale when nobody checked in within the organisation's cadence
+otherwise. A goal on track whose numeric key result is projected (least squares over
+its recent check-ins, at least three, goals.forecasts) to miss its target by the
+cycle's end is at risk too. It is stale when nobody checked in within the organisation's cadence
 (counted from the goal's last change, its updated_at, when there was never a
 check-in: approving is such a change, and so is any later edit; the tree's
 "stale" filter in goals.selectors counts the same way).
@@ -11,6 +13,7 @@ check-in: approving is such a change, and so is any later edit; the tree's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,6 +24,7 @@ from goals.models import Confidence, Goal, GoalStatus, elapsed_share
 CADENCE_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 31}
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
+FORECAST_MISSES = "a key result's trend misses its target by the cycle's end"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class Health:
     label: str
     expected: float
     stale: bool
+    # Why an otherwise on-track goal is at risk: a key result's projection misses.
+    reason: str = ""
 
     @property
     def expected_percent(self) -> int:
@@ -43,7 +49,10 @@ def health(
     cadence: str,
     today: date | None = None,
     now: datetime | None = None,
+    forecasts: Iterable = (),
 ) -> Health:
+    """``forecasts``: the projections (kpis.forecast.Forecast) of its counted key
+    results; None or none for those with fewer than three check-ins."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     expected = elapsed_share(cycle_start, cycle_end, today)
@@ -61,13 +70,21 @@ def health(
         code, label = "at_risk", "At risk"
     else:
         code, label = "off_track", "Off track"
+    reason = ""
+    if code == "on_track" and any(f is not None and not f.reaches for f in forecasts):
+        code, label = "at_risk", "At risk"
+        reason = FORECAST_MISSES
     since = goal.last_checkin_at or goal.updated_at
     stale = since is not None and now - since > timedelta(days=CADENCE_DAYS.get(cadence, 7))
-    return Health(code, label, expected, stale)
+    return Health(code, label, expected, stale, reason)
 
 
-def health_for(goal: Goal, org) -> Health:
+def health_for(goal: Goal, org, forecasts: Iterable = ()) -> Health:
     """Health of a goal whose cycle is loaded (select_related("cycle"))."""
     return health(
-        goal, cycle_start=goal.cycle.start, cycle_end=goal.cycle.end, cadence=org.checkin_cadence
+        goal,
+        cycle_start=goal.cycle.start,
+        cycle_end=goal.cycle.end,
+        cadence=org.checkin_cadence,
+        forecasts=forecasts,
     )

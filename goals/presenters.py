@@ -7,7 +7,7 @@ Presenters hold no request and write nothing; the views pass them what they need
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -229,6 +229,7 @@ class WhyRow:
     weight: float
     progress: float
     share: float  # of the goal's number, 0..1
+    note: str = ""  # "Follows KPI …" for a key result driven by a KPI
 
     @property
     def weight_text(self) -> str:
@@ -259,8 +260,42 @@ class Why:
         return percent(self.value)
 
 
-def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
-    """The contributions behind the goal's number and the sum that combines them."""
+def kpi_period(granularity: str, at) -> str:
+    """The period a KPI's latest value is for: "3 Nov 2026", "the week of 2 Nov 2026",
+    "November 2026" (``at`` in the organisation's time)."""
+    day_ = at.date()
+    if granularity == "week":
+        return f"the week of {day(day_ - timedelta(days=day_.weekday()))}"
+    if granularity == "month":
+        return f"{day_:%B %Y}"
+    return day(day_)
+
+
+def kpi_note(kr: KeyResult, tz) -> str:
+    """ "Follows KPI “Signups”: latest value 42 for the week of 2 Nov 2026"."""
+    kpi = kr.kpi
+    if kpi is None:
+        return ""
+    if kpi.latest_at is None or kpi.latest_value is None:
+        return f"Follows KPI “{kpi.name}”: no value yet"
+    value = with_unit(kr.current_value, kpi.unit_label)
+    return (
+        f"Follows KPI “{kpi.name}”: latest value {value} for "
+        f"{kpi_period(kpi.granularity, kpi.latest_at.astimezone(tz))}"
+    )
+
+
+def why(
+    goal: Goal,
+    *,
+    visible_ids: set[int],
+    org_slug: str,
+    key_results: list[KeyResult] = (),
+    tz=None,
+) -> Why:
+    """The contributions behind the goal's number and the sum that combines them;
+    ``key_results`` loaded with their KPI say which KPIs drive them."""
+    notes = {kr.pk: kpi_note(kr, tz) for kr in key_results if kr.kpi_id and kr.kpi}
     contributions, value = explain(goal)
     total = sum(c.weight for c in contributions)
     rows = []
@@ -272,7 +307,8 @@ def why(goal: Goal, *, visible_ids: set[int], org_slug: str) -> Why:
         else:
             kind, title, url = "Goal", PRIVATE_GOAL.capitalize(), ""
         share = c.share / total if total else 0.0
-        rows.append(WhyRow(kind, title, url, c.weight, c.progress, share))
+        note = notes.get(c.pk, "") if c.kind == "key_result" else ""
+        rows.append(WhyRow(kind, title, url, c.weight, c.progress, share, note))
     arithmetic = ""
     if rows and total > 0:
         terms = " + ".join(f"{number(r.weight)}×{percent(r.progress)}" for r in rows)

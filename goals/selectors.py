@@ -602,7 +602,7 @@ def recent_checkins(*, org_id: int, key_results: list[int], limit: int) -> list[
     """The latest ``limit`` check-ins of each key result, newest first: one query,
     however long the histories are."""
     checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
-    checkins = checkins.select_related("author__user")
+    checkins = checkins.select_related("author__user", "kpi")
     if connection.vendor == "postgresql":
         # For each key result its latest few from the (org, key result, time) index: a
         # row number over each key result's check-ins read all of them (6,000 buffers

@@ -233,7 +233,9 @@ def kr_history(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
     """Every check-in of a key result, newest first, a page at a time."""
     actor = request_actor(request)
     kr = _get_key_result(actor, kr_pk)
-    checkins = CheckIn.objects.filter(org=kr.org_id, key_result=kr).select_related("author__user")
+    checkins = CheckIn.objects.filter(org=kr.org_id, key_result=kr).select_related(
+        "author__user", "kpi"
+    )
     page = Paginator(checkins.order_by("-created_at", "-pk"), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,12 +14,15 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.formatting import number, percent
 from core.forms import apply_service_errors
 from goals import selectors, services, smart
 from goals.access import Actor, get_goal, request_actor
+from goals.charts import ProgressChart, progress_chart
+from goals.forecasts import CHECKINS_READ, forecast_sentence, forecastable, kr_forecast
 from goals.forms import (
     LEVEL_SHORT,
     GoalForm,
@@ -34,6 +38,7 @@ from goals.models import (
     GoalStatus,
     KeyResult,
     Level,
+    ProgressSnapshot,
 )
 from goals.presenters import (
     PRIVATE_GOAL,
@@ -45,7 +50,7 @@ from goals.presenters import (
     why,
 )
 from goals.rollup import proposed_parents, proposed_progress
-from goals.selectors import alignment_path
+from goals.selectors import alignment_path, recent_checkins
 from goals.smart import SmartCheck
 
 INLINE_KEY_RESULTS = 3
@@ -322,7 +327,9 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
 
 def _key_result_rows(goal: Goal) -> list[KeyResult]:
     key_results = list(
-        KeyResult.objects.filter(org=goal.org_id, goal=goal).prefetch_related("milestones")
+        KeyResult.objects.filter(org=goal.org_id, goal=goal)
+        .select_related("kpi")
+        .prefetch_related("milestones")
     )
     for kr in key_results:
         kr.percent = round(kr.progress * 100)
@@ -343,6 +350,40 @@ def _key_result_rows(goal: Goal) -> list[KeyResult]:
                 f" (from {number(kr.start_value)})"
             )
     return key_results
+
+
+def _add_forecasts(goal: Goal, key_results: list[KeyResult]) -> None:
+    """Each numeric key result's projection to the cycle's end from its latest
+    check-ins (one query for all of them)."""
+    checkins: dict[int, list] = {kr.pk: [] for kr in key_results}
+    wanted = [kr.pk for kr in key_results if forecastable(kr)]
+    if wanted:
+        for checkin in recent_checkins(org_id=goal.org_id, key_results=wanted, limit=CHECKINS_READ):
+            checkins[checkin.key_result_id].append(checkin)
+    for kr in key_results:
+        kr.forecast = kr_forecast(kr, checkins[kr.pk], goal.cycle.end)
+        kr.forecast_text = forecast_sentence(kr, kr.forecast) if kr.forecast else ""
+
+
+def _progress_chart(goal: Goal, tz: ZoneInfo) -> ProgressChart | None:
+    """The goal's daily snapshots over its cycle and today's live value (one query)."""
+    cycle = goal.cycle
+    history = list(
+        ProgressSnapshot.objects.filter(
+            org=goal.org_id, goal=goal, day__gte=cycle.start, day__lte=cycle.end
+        )
+        .order_by("day")
+        .values_list("day", "progress")
+    )
+    today = timezone.now().astimezone(tz).date()
+    history = [(d, p) for d, p in history if d < today] + [(today, goal.progress)]
+    return progress_chart(
+        history,
+        start=cycle.start,
+        end=cycle.end,
+        dom_id=f"progress-chart-{goal.pk}",
+        title=f"Progress of {goal.title} over {cycle.name}",
+    )
 
 
 def _alignment_path(actor: Actor, goal: Goal) -> list[tuple[Goal, bool]]:
@@ -437,10 +478,21 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         key_results = list(KeyResult.objects.filter(org=goal.org_id, goal=goal).only("title"))
         context = {"goal": goal, **_activity(actor, goal, offset, key_results)}
         return render(request, "goals/goal_detail.html#activity-page", context)
-    health = health_for(goal, request.org)
     key_results = _key_result_rows(goal)
+    _add_forecasts(goal, key_results)
+    health = health_for(
+        goal,
+        request.org,
+        forecasts=[kr.forecast for kr in key_results if not kr.awaiting_approval],
+    )
     children = list(actor.visible_goals().filter(parent=goal).select_related("owner__user", "unit"))
-    explanation = why(goal, visible_ids={c.pk for c in children}, org_slug=org_slug)
+    explanation = why(
+        goal,
+        visible_ids={c.pk for c in children},
+        org_slug=org_slug,
+        key_results=key_results,
+        tz=ZoneInfo(request.org.timezone),
+    )
     path = _alignment_path(actor, goal)
     parent_visible = goal.parent is not None and actor.can_view(goal.parent)
     can_edit = actor.can_edit(goal)
@@ -455,6 +507,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         "children": children,
         "uncounted_children": [c for c in children if not c.counts],
         "why": explanation,
+        "progress_chart": _progress_chart(goal, ZoneInfo(request.org.timezone)),
         "why_rounded": bool(explanation.rows) and explanation.value_text != f"{goal.percent}%",
         "path": path,
         "aligned": path[0][0].level == Level.ORGANISATION,
