@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
+    Avg,
     BooleanField,
     Count,
     Exists,
@@ -41,6 +42,7 @@ from goals.models import (
     Goal,
     GoalStatus,
     Level,
+    ProgressSnapshot,
     Visibility,
 )
 from orgs.models import Membership, Organization, Unit
@@ -628,3 +630,46 @@ def recent_checkins(*, org_id: int, key_results: list[int], limit: int) -> list[
         newest = Window(RowNumber(), order_by=[F("created_at").desc(), F("pk").desc()], **by_kr)
         checkins = checkins.annotate(rank=newest).filter(rank__lte=limit)
     return list(checkins.order_by("key_result_id", "-created_at", "-pk"))
+
+
+def organisation_trend(*, org_id: int, today: date):
+    """The active cycle's public organisation objectives: their mean progress per day
+    from the daily snapshots, and today's live mean, as a chart (three queries)."""
+    from goals.charts import progress_chart
+
+    cycle = (
+        Cycle.objects.filter(org=org_id, status=Cycle.Status.ACTIVE, start__lte=today)
+        .order_by("-start")
+        .first()
+    )
+    if cycle is None:
+        return None
+    objectives = {
+        "level": Level.ORGANISATION,
+        "cycle": cycle,
+        "visibility": Visibility.PUBLIC,
+        "status__in": COUNTED_STATUSES,
+    }
+    history = [
+        (row["day"], row["mean"])
+        for row in ProgressSnapshot.objects.filter(
+            org=org_id,
+            day__gte=cycle.start,
+            day__lt=min(today, cycle.end + timedelta(days=1)),
+            **{f"goal__{k}": v for k, v in objectives.items()},
+        )
+        .values("day")
+        .annotate(mean=Avg("progress"))
+        .order_by("day")
+    ]
+    live = Goal.objects.filter(org=org_id, **objectives).aggregate(mean=Avg("progress"))["mean"]
+    if live is not None and today <= cycle.end:
+        history.append((today, live))
+    chart = progress_chart(
+        history,
+        start=cycle.start,
+        end=cycle.end,
+        dom_id="organisation-trend",
+        title=f"Mean progress of the organisation objectives over {cycle.name}",
+    )
+    return (cycle, chart) if chart else None

@@ -77,8 +77,21 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "people_count": selectors.people(org=request.org).count(),
         "unit_count": selectors.units_of(org=request.org).count(),
         "manager": membership.manager,
+        "trend": _organisation_trend(request.org),
     }
     return render(request, "orgs/org_home.html", context)
+
+
+def _organisation_trend(org):
+    """(active cycle, chart of its objectives' mean progress per day) or None."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from goals.selectors import organisation_trend
+
+    today = timezone.now().astimezone(ZoneInfo(org.timezone)).date()
+    return organisation_trend(org_id=org.pk, today=today)
 
 
 # --- Units ------------------------------------------------------------------
