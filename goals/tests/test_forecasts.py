@@ -104,8 +104,8 @@ def test_the_goal_page_says_where_a_key_result_is_heading_and_flags_the_goal(cas
         status=GoalStatus.APPROVED,
         key_results=[{"title": "Customers", "start_value": D(0), "target_value": D(1000)}],
     )
-    cycle_end = goal.cycle.end
     with tenant_context(cast.org.pk):
+        cycle_end = goal.cycle.end
         key_result = KeyResult.objects.get(goal=goal)
         now = timezone.now()
         for days, value in ((20, 100), (10, 110), (1, 120)):
