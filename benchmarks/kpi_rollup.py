@@ -42,7 +42,6 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -210,6 +209,30 @@ def seed(args) -> list[int]:
     return ids
 
 
+def reset(org_ids: list[int]) -> None:
+    """Back to the seeded state (as the owner): no runs, no period values, no check-ins,
+    no measurement added after the seed, stored progress at 0."""
+    sql("TRUNCATE kpis_periodvalue, core_jobrun, goals_checkin, goals_goalevent")
+    for org_id in org_ids:
+        with tenant_context(org_id):
+            sql(
+                "DELETE FROM kpis_measurement WHERE org_id = %s AND created_at > measured_at",
+                [org_id],
+            )
+            sql("UPDATE goals_goal SET progress = 0 WHERE org_id = %s", [org_id])
+            sql(
+                "UPDATE goals_keyresult SET current_value = (goal_id + position) %% 150,"
+                " progress = 0 WHERE org_id = %s",
+                [org_id],
+            )
+            sql(
+                "UPDATE kpis_kpi SET latest_value = NULL, latest_at = NULL WHERE org_id = %s",
+                [org_id],
+            )
+    sql("ANALYZE")
+    print(f"reset {len(org_ids)} organisations to the seeded state")
+
+
 def as_app_role() -> None:
     connection.close()
     connection.settings_dict.setdefault("OPTIONS", {})["assume_role"] = APP_ROLE
@@ -224,7 +247,7 @@ def add_a_day(org_ids: list[int], now: datetime) -> None:
                 " created_at, is_current, note) SELECT org_id, id, 150, %s, 'api', %s, true, ''"
                 " FROM kpis_kpi k WHERE org_id = %s AND NOT EXISTS"
                 " (SELECT 1 FROM kpis_kpi c WHERE c.parent_id = k.id)",
-                [now - timedelta(hours=1), now],
+                [now - timedelta(hours=1), now, org_id],
             )
 
 
@@ -306,7 +329,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--sample", type=int, default=200, help="goals for the naive way")
     parser.add_argument("--memory-orgs", type=int, default=3)
-    parser.add_argument("--no-seed", action="store_true", help="use kpi-bench-* already there")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="reset and reuse the kpi-bench-* organisations"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Point DATABASE_URL at PostgreSQL (the owner role).")
@@ -316,6 +341,7 @@ def main() -> None:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        reset(org_ids)
     else:
         org_ids = seed(args)
     as_app_role()
@@ -346,9 +372,8 @@ def main() -> None:
             f"{totals['wall'] / goals * 10000:.2f} s wall per 10,000 goals; "
             f"the whole roll-up per goal is {naive_per_goal / per_goal:.0f}× the naive way"
         )
-    print(
-        f"max resident memory of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"max resident memory of the process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
