@@ -33,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from core.models import JobRun
@@ -129,7 +129,7 @@ def rollup_org(org_id: int, *, now: datetime, tz: ZoneInfo | None = None) -> dic
     touched, measured = _aggregate_leaves(org_id, kpis, children, since=since, tz=tz, now=now)
     period_values = len(touched)
     rolled_up = _roll_up_parents(org_id, kpis, children, touched, full=since is None, now=now)
-    latest = _latest_period_values(org_id, kpis)
+    latest = _latest_period_values(org_id, kpis, now.astimezone(tz).date())
     _store_latest(org_id, kpis, children, latest, tz, measured=measured)
     moved = _follow_kpis(org_id, kpis, latest, now=now)
     _computed, _krs, goals_repaired = recompute_all_counted(org_id)
@@ -348,25 +348,57 @@ def _roll_up_parents(org_id, kpis, children, touched: set, *, full: bool, now) -
     return written
 
 
-def _latest_period_values(org_id: int, kpis: dict) -> dict[int, tuple[Decimal, date]]:
-    """Each KPI's latest period value at its cadence: one query per cadence."""
+# How far back the latest period value is looked for first; KPIs with none in that
+# window (stale ones) are read in full afterwards.
+RECENT_WINDOW = {
+    Granularity.DAY: timedelta(days=7),
+    Granularity.WEEK: timedelta(weeks=3),
+    Granularity.MONTH: timedelta(days=93),
+}
+
+
+def _latest_period_values(org_id: int, kpis: dict, today: date) -> dict[int, tuple[Decimal, date]]:
+    """Each KPI's latest period value at its cadence: the recent periods of every KPI
+    (one query a granularity, a few rows a KPI), then the whole history of the few with
+    none lately (one more query).
+
+    Not a "latest row" subquery per KPI: row-level security adds ``org_id = <setting>``
+    to it, and the planner, taking that for independent of the KPI, intersected each
+    KPI's index entries with the organisation's (120 ms for 100 KPIs; benchmarks/README.md).
+    """
     latest: dict[int, tuple[Decimal, date]] = {}
-    for cadence, granularity in CADENCE_GRANULARITY.items():
-        if not any(k["cadence"] == cadence for k in kpis.values()):
-            continue
-        newest = PeriodValue.objects.filter(
-            org=org_id, kpi=OuterRef("pk"), granularity=granularity
-        ).order_by("-period_start")
-        for pk, value, start in (
-            Kpi.objects.filter(org=org_id, cadence=cadence)
-            .annotate(
-                v=Subquery(newest.values("value")[:1]),
-                p=Subquery(newest.values("period_start")[:1]),
+
+    def keep(kpi_id: int, start: date, value: Decimal) -> None:
+        if kpi_id not in latest or latest[kpi_id][1] < start:
+            latest[kpi_id] = (value, start)
+
+    by_granularity: dict[str, list[int]] = defaultdict(list)
+    for pk, k in kpis.items():
+        by_granularity[CADENCE_GRANULARITY[k["cadence"]]].append(pk)
+    for granularity, ids in by_granularity.items():
+        for kpi_id, start, value in (
+            PeriodValue.objects.filter(
+                org=org_id,
+                granularity=granularity,
+                period_start__gte=today - RECENT_WINDOW[granularity],
+                kpi__in=ids,
             )
-            .values_list("pk", "v", "p")
+            .values_list("kpi_id", "period_start", "value")
+            .order_by()
         ):
-            if value is not None:
-                latest[pk] = (Decimal(value), start)
+            keep(kpi_id, start, value)
+    stale = Q()
+    for granularity, ids in by_granularity.items():
+        missing = [pk for pk in ids if pk not in latest]
+        if missing:
+            stale |= Q(granularity=granularity, kpi__in=missing)
+    if stale:
+        for kpi_id, start, value in (
+            PeriodValue.objects.filter(stale, org=org_id)
+            .values_list("kpi_id", "period_start", "value")
+            .order_by()
+        ):
+            keep(kpi_id, start, value)
     return latest
 
 
