@@ -126,11 +126,11 @@ def rollup_org(org_id: int, *, now: datetime, tz: ZoneInfo | None = None) -> dic
     for pk, k in kpis.items():
         if k["parent_id"] in kpis:
             children[k["parent_id"]].append(pk)
-    touched, measured = _aggregate_leaves(org_id, kpis, children, since=since, tz=tz, now=now)
+    touched = _aggregate_leaves(org_id, kpis, children, since=since, tz=tz, now=now)
     period_values = len(touched)
     rolled_up = _roll_up_parents(org_id, kpis, children, touched, full=since is None, now=now)
     latest = _latest_period_values(org_id, kpis, now.astimezone(tz).date())
-    _store_latest(org_id, kpis, children, latest, tz, measured=measured)
+    _store_latest(org_id, kpis, children, latest, tz, since=since)
     moved = _follow_kpis(org_id, kpis, latest, now=now)
     _computed, _krs, goals_repaired = recompute_all_counted(org_id)
     return {
@@ -141,15 +141,12 @@ def rollup_org(org_id: int, *, now: datetime, tz: ZoneInfo | None = None) -> dic
     }
 
 
-def _aggregate_leaves(
-    org_id, kpis, children, *, since, tz, now
-) -> tuple[set[tuple[int, str, date]], set[int] | None]:
+def _aggregate_leaves(org_id, kpis, children, *, since, tz, now) -> set[tuple[int, str, date]]:
     """Step 1: upsert the leaf KPIs' period values touched since ``since``; returns
-    the (kpi, granularity, period start) keys written and the leaves with a new
-    measurement (None: all of them, on the first run)."""
+    the (kpi, granularity, period start) keys written."""
     leaves = [pk for pk in kpis if pk not in children]
     if not leaves:
-        return set(), set()
+        return set()
     current = Measurement.objects.filter(org=org_id, is_current=True)
     wanted: dict[str, set[tuple[int, date]]] | None = None
     lower: dict[str, datetime] = {}
@@ -169,7 +166,7 @@ def _aggregate_leaves(
             for granularity in GRANULARITIES_FROM[kpis[kpi_id]["cadence"]]:
                 wanted[granularity].add((kpi_id, period_start(local_day, granularity)))
         if not wanted:
-            return set(), set()
+            return set()
         for granularity, keys in wanted.items():
             lower[granularity] = _local_midnight(min(start for _, start in keys), tz)
     rows: list[PeriodValue] = []
@@ -213,10 +210,7 @@ def _aggregate_leaves(
                     computed_at=now,
                 )
             )
-    written = {(r.kpi_id, r.granularity, r.period_start) for r in _upsert(org_id, rows)}
-    if wanted is None:
-        return written, None
-    return written, {kpi_id for keys in wanted.values() for kpi_id, _ in keys}
+    return {(r.kpi_id, r.granularity, r.period_start) for r in _upsert(org_id, rows)}
 
 
 def _upsert(org_id: int, rows: list[PeriodValue]) -> list[PeriodValue]:
@@ -402,16 +396,18 @@ def _latest_period_values(org_id: int, kpis: dict, today: date) -> dict[int, tup
     return latest
 
 
-def _store_latest(org_id, kpis, children, latest, tz, *, measured: set[int] | None) -> None:
-    """Step 3: computed KPIs store their latest period value; leaves with a new
-    measurement (``measured``; None: every leaf) their newest current one.
+def _store_latest(org_id, kpis, children, latest, tz, *, since) -> None:
+    """Step 3: computed KPIs store their latest period value; leaves their newest
+    current measurement.
 
-    Only those leaves are read: a leaf's newest current row changes only with a new row
-    (a correction is one). Reading every KPI's cost 70 ms an organisation of 200 KPIs on
-    PostgreSQL: row-level security adds ``org_id = <setting>`` to the subquery, the
-    planner takes it for independent of the KPI, expects 5 of a KPI's 365 rows and
-    reads them all by the foreign key index and sorts, instead of the newest one from
-    measurement_current (benchmarks/README.md)."""
+    On the first run every leaf's is read (a subquery a KPI). Afterwards only rows
+    created since the last run can change it (a correction is a new row, current, at
+    the time it corrects, so it wins a tie): one query for those, compared with what
+    is stored. Not the subquery every time: row-level security adds
+    ``org_id = <setting>`` to it, the planner takes that for independent of the KPI,
+    expects 5 of a KPI's 365 rows and reads them all by the foreign key index and
+    sorts, instead of the newest one from measurement_current (70 ms an organisation
+    of 200 KPIs; benchmarks/README.md)."""
     changed = []
 
     def store(pk: int, value, at) -> None:
@@ -424,20 +420,35 @@ def _store_latest(org_id, kpis, children, latest, tz, *, measured: set[int] | No
     for pk in children:
         value, start = latest.get(pk, (None, None))
         store(pk, value, _local_midnight(start, tz) if start else None)
-    leaves = [pk for pk in kpis if pk not in children and (measured is None or pk in measured)]
-    if leaves:
+    if since is None:
         newest = Measurement.objects.filter(
             org=org_id, kpi=OuterRef("pk"), is_current=True
         ).order_by("-measured_at", "-pk")
-        for pk, value, at in (
-            Kpi.objects.filter(org=org_id, pk__in=leaves)
+        rows = (
+            Kpi.objects.filter(org=org_id)
+            .exclude(pk__in=list(children))
             .annotate(
                 m_value=Subquery(newest.values("value")[:1]),
                 m_at=Subquery(newest.values("measured_at")[:1]),
             )
             .values_list("pk", "m_value", "m_at")
-        ):
+        )
+        for pk, value, at in rows:
             store(pk, value, at)
+    else:
+        best: dict[int, tuple] = {}
+        for pk, kpi_id, value, at in (
+            Measurement.objects.filter(org=org_id, created_at__gte=since, is_current=True)
+            .values_list("pk", "kpi_id", "value", "measured_at")
+            .order_by()
+        ):
+            if kpi_id in kpis and kpi_id not in children:
+                if kpi_id not in best or (at, pk) > best[kpi_id][:2]:
+                    best[kpi_id] = (at, pk, value)
+        for kpi_id, (at, _pk, value) in best.items():
+            stored_at = kpis[kpi_id]["latest_at"]
+            if stored_at is None or at >= stored_at:
+                store(kpi_id, value, at)
     if changed:
         Kpi.objects.bulk_update(changed, ["latest_value", "latest_at"], batch_size=1000)
 
