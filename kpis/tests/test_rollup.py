@@ -176,6 +176,37 @@ def test_an_incremental_run_picks_up_a_new_measurement_and_a_correction(cast, ma
     assert outcome.counts["period_values"] >= 2
 
 
+def latest(org, kpi):
+    with tenant_context(org.pk):
+        kpi.refresh_from_db()
+    return kpi.latest_value, kpi.latest_at
+
+
+def test_an_incremental_run_keeps_the_latest_value_of_a_leaf(cast, make_kpi, measure):
+    kpi = make_kpi()
+    newest = measure(kpi, (days_ago(3), 5), (days_ago(1), 6))[1]
+    # Runs in hours past: each sees the rows created since the one before.
+    now = timezone.now() - timedelta(hours=5)
+    run(cast.org, now)
+    assert latest(cast.org, kpi) == (D(6), newest.measured_at)
+    # A late value for an older day leaves the latest alone.
+    measure(kpi, (days_ago(10), 99))
+    run(cast.org, now + timedelta(hours=1))
+    assert latest(cast.org, kpi) == (D(6), newest.measured_at)
+    # A correction of the newest value replaces it.
+    with tenant_context(cast.org.pk):
+        Measurement.objects.filter(pk=newest.pk).update(is_current=False)
+        Measurement.objects.create(
+            org=cast.org, kpi=kpi, value=D(60), measured_at=newest.measured_at, replaces=newest
+        )
+    run(cast.org, now + timedelta(hours=2))
+    assert latest(cast.org, kpi) == (D(60), newest.measured_at)
+    # A newer value takes over.
+    measure(kpi, (days_ago(0, hour=0), 7))
+    run(cast.org, now + timedelta(hours=3))
+    assert latest(cast.org, kpi)[0] == D(7)
+
+
 def test_running_twice_changes_nothing_the_second_time(cast, make_kpi, measure):
     kpi = make_kpi()
     measure(kpi, (days_ago(1), 5))
