@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("o/<slug:org_slug>/", include("orgs.urls")),
     path("o/<slug:org_slug>/", include("goals.urls")),
+    path("o/<slug:org_slug>/", include("kpis.urls")),
     path("o/<slug:org_slug>/", include("notifications.urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("orgs.api_urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("goals.api.urls")),

@@ -5,3 +5,10 @@ class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = "KPIs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import nav
+
+        nav.register(
+            nav.NavEntry("kpis", "KPIs", "kpis:kpi_list", order=25, url_prefixes=("kpi",))
+        )
