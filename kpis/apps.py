@@ -9,6 +9,4 @@ class KpisConfig(AppConfig):
     def ready(self) -> None:
         from core import nav
 
-        nav.register(
-            nav.NavEntry("kpis", "KPIs", "kpis:kpi_list", order=25, url_prefixes=("kpi",))
-        )
+        nav.register(nav.NavEntry("kpis", "KPIs", "kpis:kpi_list", order=25, url_prefixes=("kpi",)))

@@ -233,9 +233,7 @@ def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:
             f"red at {fmt(kpi.red_threshold)}"
         )
     if forecast is not None:
-        text += (
-            f"; forecast {fmt(round(forecast.value, 1))} by {date_format(forecast.by, 'j M Y')}"
-        )
+        text += f"; forecast {fmt(round(forecast.value, 1))} by {date_format(forecast.by, 'j M Y')}"
     return text + "."
 
 

@@ -144,7 +144,9 @@ class KpiForm(forms.Form):
         parents = access.visible_kpis(actor)
         if kpi is not None:
             parents = parents.exclude(pk=kpi.pk)
-        parent_ids = list(parents.order_by("name", "pk").values_list("pk", flat=True)[:PARENT_CHOICES])
+        parent_ids = list(
+            parents.order_by("name", "pk").values_list("pk", flat=True)[:PARENT_CHOICES]
+        )
         if kpi is not None and kpi.parent_id:
             parent_ids.append(kpi.parent_id)
         self.fields["parent"].queryset = Kpi.objects.filter(org=org_id, pk__in=parent_ids).order_by(
@@ -161,7 +163,9 @@ class KpiForm(forms.Form):
             )
         self.offered_goal_ids = set(goal_ids)
         if kpi is not None:
-            goal_ids += list(kpi.goals.filter(pk__in=actor.visible_goals()).values_list("pk", flat=True))
+            goal_ids += list(
+                kpi.goals.filter(pk__in=actor.visible_goals()).values_list("pk", flat=True)
+            )
         self.fields["goals"].queryset = (
             Goal.objects.filter(org=org_id, pk__in=goal_ids)
             .select_related("cycle")

@@ -180,3 +180,31 @@ def forecast_sentence(kpi: Kpi, result: forecast.Forecast | None) -> str:
         unit=kpi.unit_label,
         formatter=lambda v, unit: with_unit(round(v, 1), unit),
     )
+
+
+# --- The goal page ------------------------------------------------------------------
+
+GOAL_KPIS_SHOWN = 20
+
+
+def goal_kpis(actor: Actor, goal: Goal, key_results=()) -> list[KpiRow]:
+    """The KPIs informing a goal that the actor may see (one query), and on each key
+    result driven by a KPI the KPI when the actor may see it (``kr.followed_kpi``)."""
+    kpis = list(
+        access.visible_kpis(actor)
+        .filter(goal_links__goal=goal)
+        .order_by("name", "pk")[:GOAL_KPIS_SHOWN]
+    )
+    for kr in key_results:
+        kpi = kr.kpi if kr.kpi_id else None
+        kr.followed_kpi = kpi if kpi is not None and access.can_view(actor, kpi) else None
+    return [
+        KpiRow(
+            kpi=kpi,
+            value_text=value_text(kpi, kpi.latest_value),
+            status=status.status_of(kpi, kpi.latest_value),
+            overdue=is_overdue(kpi),
+            spark=None,
+        )
+        for kpi in kpis
+    ]

@@ -338,22 +338,18 @@ def kpi_edit(request: HttpRequest, org_slug: str, kpi_pk: int) -> HttpResponse:
     kpi = access.get_kpi(actor, kpi_pk)
     if not access.can_edit(actor, kpi):
         raise PermissionDenied(NOT_ALLOWED)
-    linked = list(
-        GoalKpi.objects.filter(org=kpi.org_id, kpi=kpi).values_list("goal_id", flat=True)
-    )
+    linked = list(GoalKpi.objects.filter(org=kpi.org_id, kpi=kpi).values_list("goal_id", flat=True))
     initial = {**_kpi_initial(kpi), "goals": linked}
     form = KpiForm(
         request.POST if request.method == "POST" else None, actor=actor, kpi=kpi, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["goals"])
-        # Links to goals the form did not offer (other cycles, or not visible) stay.
-        offered = {g.pk for g in form.fields["goals"].queryset}
-        kept = actor.visible_goals().filter(pk__in=[g for g in linked if g not in offered])
+        # Unchanged links are left alone (links to goals the editor cannot see included).
+        shown = {pk for pk in linked if pk in {g.pk for g in form.fields["goals"].queryset}}
+        goals = None if {g.pk for g in chosen} == shown else chosen
         try:
-            services.update_kpi(
-                actor=actor, kpi=kpi, goals=[*chosen, *kept], **form.service_kwargs()
-            )
+            services.update_kpi(actor=actor, kpi=kpi, goals=goals, **form.service_kwargs())
         except ValidationError as error:
             apply_service_errors(form, error)
             kpi = access.get_kpi(actor, kpi_pk)  # the service changed the instance first

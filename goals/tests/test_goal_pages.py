@@ -990,8 +990,9 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
     # get_goal; key results; their milestones; the member's reports (visible goals);
     # visible child goals; explain: key results, counted children; the alignment path:
     # the goals above it (one walk up the parents); events; titles of goals the events
-    # name; units the member leads (may they edit?); the organisation switcher.
-    page_queries = 12
+    # name; units the member leads (may they edit?); the KPIs informing the goal;
+    # the organisation switcher.
+    page_queries = 13
     rls = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(REQUEST + rls + page_queries):
         response = client.get(url(cast, "goals:goal_detail", goal.pk))

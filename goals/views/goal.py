@@ -47,6 +47,7 @@ from goals.presenters import (
 from goals.rollup import proposed_parents, proposed_progress
 from goals.selectors import alignment_path
 from goals.smart import SmartCheck
+from kpis.selectors import goal_kpis
 
 INLINE_KEY_RESULTS = 3
 ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show older activity" loads the next
@@ -322,7 +323,9 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
 
 def _key_result_rows(goal: Goal) -> list[KeyResult]:
     key_results = list(
-        KeyResult.objects.filter(org=goal.org_id, goal=goal).prefetch_related("milestones")
+        KeyResult.objects.filter(org=goal.org_id, goal=goal)
+        .select_related("kpi")
+        .prefetch_related("milestones")
     )
     for kr in key_results:
         kr.percent = round(kr.progress * 100)
@@ -445,7 +448,9 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     parent_visible = goal.parent is not None and actor.can_view(goal.parent)
     can_edit = actor.can_edit(goal)
     status = goal.status
+    kpi_rows = goal_kpis(actor, goal, key_results)  # one query
     context = {
+        "kpi_rows": kpi_rows,
         "changes_request": _changes_request(goal),
         "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,
