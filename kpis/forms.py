@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.params import to_id
 from goals.access import Actor
 from goals.forms import open_cycles
 from goals.models import Goal
@@ -68,17 +69,33 @@ class CsvConfirmForm(forms.Form):
     csv_text = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=200_000)
 
 
-class KpiChoiceField(forms.ModelChoiceField):
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice by id that refuses what could not be an id before asking the database."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and to_id(str(value)) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class KpiChoiceField(IdChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
 
 
-class OwnerChoiceField(forms.ModelChoiceField):
+class OwnerChoiceField(IdChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.display_name
 
 
 class GoalChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        if any(to_id(str(pk)) is None for pk in value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": ""}
+            )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} ({obj.cycle.name})"
 
@@ -115,7 +132,7 @@ class KpiForm(forms.Form):
         help_text="How values within a period combine, and child KPIs into this one.",
     )
     owner = OwnerChoiceField(queryset=None)
-    unit = forms.ModelChoiceField(queryset=None, required=False)
+    unit = IdChoiceField(queryset=None, required=False)
     visibility = forms.ChoiceField(choices=KpiVisibility.choices)
     parent = KpiChoiceField(
         queryset=None,

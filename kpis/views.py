@@ -269,13 +269,13 @@ def _upload_preview(request, kpi, context, plan, text, tz, *, notice: str = ""):
 def _upload_confirm(request, actor, kpi, context, tz):
     confirm = CsvConfirmForm(request.POST)
     if not confirm.is_valid():
-        context["form"].add_error(None, csv_upload.NOT_CSV)
+        context["error"] = csv_upload.NOT_CSV
         return render(request, "kpis/upload.html", context, status=400)
     text = confirm.cleaned_data["csv_text"]
     try:
         plan = csv_upload.plan(text, tz=tz)
     except ValidationError as error:
-        context["form"].add_error(None, error)
+        context["error"] = " ".join(error.messages)
         return render(request, "kpis/upload.html", context, status=400)
     if not plan.can_save:
         return _upload_preview(request, kpi, context, plan, text, tz, notice=csv_upload.HAS_ERRORS)

@@ -56,6 +56,7 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         notification = Notification.objects.create(
             org=cast.org, recipient=cast.admin, kind=Kind.GOAL_APPROVED, goal=goal
         )
+        kpi, measurement = kpi_objects(cast)
     return {
         "goal_pk": str(goal.pk),
         "kr_pk": str(key_result.pk),
@@ -67,7 +68,25 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "token": link.group(1),
         "invitation_pk": str(invitation.pk),
         "notification_pk": str(notification.pk),
+        "kpi_pk": str(kpi.pk),
+        "measurement_pk": str(measurement.pk),
     }
+
+
+def kpi_objects(cast):
+    """A public KPI owned by a member, with one value (call inside the tenant context)."""
+    from django.utils import timezone
+
+    from kpis.models import Kpi, Measurement
+
+    kpi = Kpi.objects.create(
+        org=cast.org, name="Uptime", owner=cast.member, target=99, amber_threshold=98,
+        red_threshold=97,
+    )  # fmt: skip
+    measurement = Measurement.objects.create(
+        org=cast.org, kpi=kpi, value=98.5, measured_at=timezone.now(), entered_by=cast.member
+    )
+    return kpi, measurement
 
 
 def goal_objects(cast):
