@@ -25,7 +25,7 @@ from kpis.models import Direction, Kpi
 
 WIDTH = 640
 HEIGHT = 240
-LEFT = 56  # room for the value labels
+LEFT = 64  # room for the value labels
 RIGHT = 12
 TOP = 12
 BOTTOM = 28  # room for the date labels
@@ -126,7 +126,7 @@ def history_chart(
                 '<line class="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
                 ' stroke-width="1" stroke-dasharray="{}"></line>'
                 '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
-                ' font-size="10" fill="{}">{} {}</text>',
+                ' font-size="13" fill="{}">{} {}</text>',
                 css,
                 LEFT,
                 _f(ly),
@@ -144,15 +144,15 @@ def history_chart(
     # Value labels at the top and bottom of the scale, dates at both ends.
     parts.append(
         format_html(
-            '<text class="kpi-chart-axis" x="{l}" y="{t}" text-anchor="end" font-size="10"'
+            '<text class="kpi-chart-axis" x="{l}" y="{t}" text-anchor="end" font-size="13"'
             ' fill="#4a4f57">{hi}</text>'
-            '<text class="kpi-chart-axis" x="{l}" y="{b}" text-anchor="end" font-size="10"'
+            '<text class="kpi-chart-axis" x="{l}" y="{b}" text-anchor="end" font-size="13"'
             ' fill="#4a4f57">{lo}</text>'
             '<line class="kpi-chart-axis-line" x1="{x0}" y1="{yb}" x2="{x1}" y2="{yb}"'
             ' stroke="#c5c9cf" stroke-width="1"></line>'
-            '<text class="kpi-chart-axis" x="{x0}" y="{dy}" font-size="10" fill="#4a4f57">'
+            '<text class="kpi-chart-axis" x="{x0}" y="{dy}" font-size="13" fill="#4a4f57">'
             "{first}</text>"
-            '<text class="kpi-chart-axis" x="{x1}" y="{dy}" text-anchor="end" font-size="10"'
+            '<text class="kpi-chart-axis" x="{x1}" y="{dy}" text-anchor="end" font-size="13"'
             ' fill="#4a4f57">{last}</text>',
             l=LEFT - 4,
             t=TOP + 8,

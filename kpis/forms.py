@@ -123,7 +123,10 @@ class KpiForm(forms.Form):
         max_digits=18, decimal_places=4, label="Amber threshold", help_text=THRESHOLD_HELP
     )
     red_threshold = forms.DecimalField(
-        max_digits=18, decimal_places=4, label="Red threshold", help_text=THRESHOLD_HELP
+        max_digits=18,
+        decimal_places=4,
+        label="Red threshold",
+        help_text="Where it turns red: past the amber threshold, in the same direction.",
     )
     cadence = forms.ChoiceField(choices=Cadence.choices, initial=Cadence.WEEKLY)
     aggregation = forms.ChoiceField(
@@ -132,11 +135,12 @@ class KpiForm(forms.Form):
         help_text="How values within a period combine, and child KPIs into this one.",
     )
     owner = OwnerChoiceField(queryset=None)
-    unit = IdChoiceField(queryset=None, required=False)
+    unit = IdChoiceField(queryset=None, required=False, empty_label="—")
     visibility = forms.ChoiceField(choices=KpiVisibility.choices)
     parent = KpiChoiceField(
         queryset=None,
         required=False,
+        empty_label="None (it rolls up into nothing)",
         label="Parent KPI",
         help_text="This KPI then counts toward the parent, which is computed from its children.",
     )
@@ -150,7 +154,9 @@ class KpiForm(forms.Form):
         queryset=None,
         required=False,
         label="Goals it informs",
-        help_text="Goals you can see in the current cycle.",
+        help_text="Goals you can see in the current cycle. Hold Ctrl (⌘ on a Mac) to "
+        "choose several.",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
     )
 
     def __init__(self, *args, actor: Actor, kpi: Kpi | None = None, **kwargs):

@@ -26,6 +26,12 @@ from kpis.forms import CorrectionForm, CsvConfirmForm, CsvUploadForm, KpiForm, M
 from kpis.models import GoalKpi, Kpi, Measurement, Source
 from kpis.status import status_of
 
+SOURCE_SHORT = {
+    Source.MANUAL: "By hand",
+    Source.CSV: "CSV upload",
+    Source.API: "API",
+    Source.ROLLUP: "Roll-up",
+}
 LIST_PAGE = 25
 MEASUREMENTS_PAGE = 20
 SAVED = "Value saved."
@@ -95,6 +101,7 @@ def _history(
     for m in page.object_list:
         m.value_text = fmt(m.value)
         m.replaced_text = fmt(m.replaces.value) if m.replaces else ""
+        m.source_text = SOURCE_SHORT.get(m.source, m.source)
     return {
         "chart": history_chart(kpi, points, forecast=result),
         "points": [(when, fmt(value)) for when, value in points],
