@@ -262,6 +262,7 @@ def test_the_chart_has_a_text_summary_and_a_table_of_its_points(cast, login):
     html = login(cast.member).get(url("kpi_detail", cast, kpi.pk)).content.decode()
     assert 'role="img"' in html and 'aria-label="Uptime: 3 measurements from' in html
     assert "target range 40 ms to 60 ms" in html
+    assert "of the range 40 ms–60 ms by" in html
     assert 'class="kpi-chart-band"' in html and 'class="kpi-chart-forecast"' in html
     assert "Show as a table" in html and html.count('data-label="Value">70 ms<') == 2
     assert "style=" not in html.split('id="kpi-history"')[1].split("</svg>")[0]
