@@ -25,7 +25,8 @@ from kpis.models import Direction, Kpi
 
 WIDTH = 640
 HEIGHT = 240
-LEFT = 64  # room for the value labels
+LEFT = 56  # room for the value labels, at least
+CHAR_WIDTH = 8  # about, at font-size 13
 RIGHT = 12
 TOP = 12
 BOTTOM = 28  # room for the date labels
@@ -94,12 +95,15 @@ def history_chart(
     end = _moment(forecast.by) if forecast is not None else _moment(points[-1][0])
     end = max(end, _moment(points[-1][0]))
     span = (end - start) or 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    hi_text = fmt(high.quantize(Decimal("0.01")))
+    lo_text = fmt(low.quantize(Decimal("0.01")))
+    left = max(LEFT, 8 + CHAR_WIDTH * max(len(hi_text), len(lo_text)))
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(when: date | datetime) -> float:
         if len(points) == 1 and forecast is None:
-            return LEFT + plot_w / 2
-        return LEFT + (_moment(when) - start) / span * plot_w
+            return left + plot_w / 2
+        return left + (_moment(when) - start) / span * plot_w
 
     def y(value) -> float:
         return TOP + float((high - Decimal(str(value))) / (high - low)) * plot_h
@@ -112,7 +116,7 @@ def history_chart(
             format_html(
                 '<rect class="kpi-chart-band" x="{}" y="{}" width="{}" height="{}"'
                 ' fill="#e6f4ea"></rect>',
-                LEFT,
+                left,
                 _f(y(kpi.target)),
                 plot_w,
                 _f(max(y(band_low) - y(kpi.target), 1.0)),
@@ -128,7 +132,7 @@ def history_chart(
                 '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
                 ' font-size="13" fill="{}">{} {}</text>',
                 css,
-                LEFT,
+                left,
                 _f(ly),
                 WIDTH - RIGHT,
                 _f(ly),
@@ -154,12 +158,12 @@ def history_chart(
             "{first}</text>"
             '<text class="kpi-chart-axis" x="{x1}" y="{dy}" text-anchor="end" font-size="13"'
             ' fill="#4a4f57">{last}</text>',
-            l=LEFT - 4,
+            l=left - 4,
             t=TOP + 8,
             b=TOP + plot_h,
-            hi=fmt(high.quantize(Decimal("0.01"))),
-            lo=fmt(low.quantize(Decimal("0.01"))),
-            x0=LEFT,
+            hi=hi_text,
+            lo=lo_text,
+            x0=left,
             x1=WIDTH - RIGHT,
             yb=TOP + plot_h,
             dy=HEIGHT - 8,

@@ -154,9 +154,8 @@ class KpiForm(forms.Form):
         queryset=None,
         required=False,
         label="Goals it informs",
-        help_text="Goals you can see in the current cycle. Hold Ctrl (⌘ on a Mac) to "
-        "choose several.",
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Goals you can see in the current cycle.",
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, actor: Actor, kpi: Kpi | None = None, **kwargs):

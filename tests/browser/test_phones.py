@@ -16,6 +16,8 @@ from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, Level
+from kpis import services as kpi_services
+from kpis.models import Kpi
 from orgs.models import Unit
 from orgs.services import api_token_create, invitation_create
 from tests.browser.conftest import log_in, sideways
@@ -41,6 +43,7 @@ class World:
     goal: Goal
     submitted: Goal
     tooling: Unit
+    kpi: Kpi
 
 
 def _kr(title: str, current: int) -> dict:
@@ -114,7 +117,32 @@ def _world(cast) -> World:
         )
         for person in (cast.admin, cast.manager, cast.member):
             api_token_create(membership=person, name="Nightly KPI import from the warehouse")
-    return World(cycle, objective, unit_goal, goal, submitted, tooling)
+        kpi = _kpi(cast, member, goal)
+    return World(cycle, objective, unit_goal, goal, submitted, tooling, kpi)
+
+
+def _kpi(cast, member: Actor, goal: Goal) -> Kpi:
+    """The member's KPI with a long name, a corrected value, a forecast and a goal."""
+    kpi = kpi_services.create_kpi(
+        actor=member,
+        name="Median time from a customer's first support ticket to its resolution",
+        unit_label="hours",
+        direction="lower",
+        target=Decimal(4),
+        amber_threshold=Decimal(6),
+        red_threshold=Decimal(8),
+        cadence="daily",
+        goals=[goal],
+    )
+    now = timezone.now()
+    rows = [
+        kpi_services.Row(Decimal(9 - i / 4), now - timedelta(days=10 - i), "") for i in range(10)
+    ]
+    first = kpi_services.record_measurements(actor=member, kpi=kpi, rows=rows)[0]
+    kpi_services.correct_measurement(
+        actor=member, measurement=first, value="8.75", note="Counted a weekend ticket twice"
+    )
+    return kpi
 
 
 def _paths(cast, world: World) -> dict[str, list[str]]:
@@ -138,7 +166,11 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/goals/key-results/{kr.pk}/history/",
         f"{o}/notifications/",
         f"{o}/notifications/settings/",
+        f"{o}/kpis/",
+        f"{o}/kpis/{world.kpi.pk}/",
+        f"{o}/kpis/new/",
     ]
+    kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
         "admin": everyone
         + [
@@ -155,6 +187,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
             f"{o}/units/{world.tooling.pk}/delete/",
             f"{o}/cycles/{world.cycle.pk}/edit/",
             f"{o}/settings/",
+            *kpi_owner,
         ],
         "manager": everyone
         + [
@@ -168,6 +201,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         + [
             f"{o}/goals/{world.submitted.pk}/",
             f"{o}/goals/key-results/{kr.pk}/check-in/",
+            *kpi_owner,
         ],
     }
 
