@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import F, QuerySet, Window
@@ -21,7 +21,7 @@ from goals.access import Actor
 from goals.charts import with_unit
 from goals.models import Cycle, Goal
 from kpis import access, forecast, status
-from kpis.models import Cadence, Kpi, Measurement
+from kpis.models import Cadence, Kpi, Measurement, PeriodValue
 
 SPARK_POINTS = 12  # recent values per row of the list
 CHART_POINTS = 120  # values drawn on a KPI's chart
@@ -104,15 +104,28 @@ def value_text(kpi: Kpi, value) -> str:
 # --- The detail page ----------------------------------------------------------------
 
 
-def chart_points(kpi: Kpi) -> list[tuple[datetime, Decimal]]:
-    """The KPI's latest CHART_POINTS current values, oldest first."""
-    rows = list(
-        Measurement.objects.filter(org=kpi.org_id, kpi=kpi, is_current=True)
-        .order_by("-measured_at", "-pk")
-        .values_list("measured_at", "value")[:CHART_POINTS]
-    )
+def chart_points(kpi: Kpi, *, computed: bool = False) -> list[tuple[datetime, Decimal]]:
+    """The KPI's latest CHART_POINTS values, oldest first: its current measurements, or
+    for a KPI computed from children, the roll-up's values per period of its cadence."""
+    if computed:
+        rows = list(
+            PeriodValue.objects.filter(org=kpi.org_id, kpi=kpi, granularity=kpi.granularity)
+            .order_by("-period_start")
+            .values_list("period_start", "value")[:CHART_POINTS]
+        )
+        rows = [(_start_of(day), value) for day, value in rows]
+    else:
+        rows = list(
+            Measurement.objects.filter(org=kpi.org_id, kpi=kpi, is_current=True)
+            .order_by("-measured_at", "-pk")
+            .values_list("measured_at", "value")[:CHART_POINTS]
+        )
     rows.reverse()
     return rows
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()))
 
 
 def measurements(kpi: Kpi) -> QuerySet[Measurement]:
@@ -124,12 +137,10 @@ def measurements(kpi: Kpi) -> QuerySet[Measurement]:
     )
 
 
-def children(actor: Actor, kpi: Kpi) -> list[Kpi]:
-    """Child KPIs (only those the actor may see are listed, all are counted)."""
+def children(kpi: Kpi) -> list[Kpi]:
+    """The first CHILDREN_SHOWN child KPIs, by name (the page lists those the viewer may see)."""
     return list(
-        Kpi.objects.filter(org=kpi.org_id, parent=kpi)
-        .select_related("owner")
-        .order_by("name", "pk")[:CHILDREN_SHOWN]
+        Kpi.objects.filter(org=kpi.org_id, parent=kpi).order_by("name", "pk")[:CHILDREN_SHOWN]
     )
 
 

@@ -23,7 +23,7 @@ from core.htmx import page_or_partial
 from goals.access import NOT_ALLOWED, Actor, request_actor
 from kpis import access, csv_upload, selectors, services
 from kpis.forms import CorrectionForm, CsvConfirmForm, CsvUploadForm, KpiForm, MeasurementForm
-from kpis.models import GoalKpi, Kpi, Measurement, Source
+from kpis.models import GoalKpi, Granularity, Kpi, Measurement, Source
 from kpis.status import status_of
 
 SOURCE_SHORT = {
@@ -90,7 +90,7 @@ def _history(
     """The chart, forecast, a page of measurements and the entry form."""
     from kpis.charts import history_chart
 
-    points = selectors.chart_points(kpi)
+    points = selectors.chart_points(kpi, computed=bool(children))
     result = selectors.kpi_forecast(kpi, points, selectors.forecast_end(kpi.org_id))
     page = Paginator(selectors.measurements(kpi), MEASUREMENTS_PAGE).get_page(page_number)
     can_record = access.can_record(actor, kpi) and not children
@@ -110,13 +110,15 @@ def _history(
         "forecast_value_text": fmt(round(result.value, 1)) if result else "",
         "measurements": page,
         "can_record": can_record,
+        "computed": bool(children),
+        "period_label": Granularity(kpi.granularity).label.lower(),
         "can_correct": access.can_record(actor, kpi),
         "entry_form": form,
     }
 
 
 def _kpi_page(request: HttpRequest, actor: Actor, kpi: Kpi, **history) -> dict:
-    children = selectors.children(actor, kpi)
+    children = selectors.children(kpi)
     child_count = len(children)
     if child_count == selectors.CHILDREN_SHOWN:
         child_count = Kpi.objects.filter(org=kpi.org_id, parent=kpi).count()

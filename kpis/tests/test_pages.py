@@ -3,7 +3,7 @@ create and edit, and the KPIs on a goal's page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from core.tenancy import tenant_context
 from goals.access import Actor
 from goals.models import Level
 from kpis import services
-from kpis.models import GoalKpi, Kpi, KpiVisibility, Measurement
+from kpis.models import GoalKpi, Kpi, KpiVisibility, Measurement, PeriodValue
 from kpis.tests.helpers import add_values, count, make_kpi, url
 from tests.factories import CycleFactory, GoalFactory
 from tests.test_query_counts import request_queries
@@ -419,3 +419,21 @@ def test_the_goal_page_lists_the_kpis_the_viewer_may_see(
         client.get(f"/o/{cast.org.slug}/goals/{goal.pk}/")
     kpi_queries = [q for q in queries.captured_queries if "kpis_goalkpi" in q["sql"]]
     assert len(kpi_queries) == 1
+
+
+def test_a_computed_kpi_charts_the_roll_ups_values_per_period(cast, login):
+    parent = make_kpi(cast.member, name="All teams", cadence="weekly")
+    make_kpi(cast.member, name="Team A", parent=parent)
+    with tenant_context(cast.org.pk):
+        for i, value in enumerate([10, 12, 15]):
+            start = date(2026, 11, 2 + 7 * i)
+            PeriodValue.objects.create(
+                org=cast.org, kpi=parent, granularity="week", period_start=start, value=value
+            )
+        PeriodValue.objects.create(
+            org=cast.org, kpi=parent, granularity="month", period_start=date(2026, 11, 1), value=99
+        )
+    response = login(cast.member).get(url("kpi_detail", cast, parent.pk))
+    assert [text for _, text in response.context["points"]] == ["10%", "12%", "15%"]
+    html = response.content.decode()
+    assert "computed from its child KPIs, per week" in html and 'role="img"' in html
