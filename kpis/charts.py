@@ -10,7 +10,7 @@ the page has the plotted points as a table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from goals import charts as goal_charts
 from goals.charts import with_unit
 from kpis.forecast import Forecast
 from kpis.models import Direction, Kpi
@@ -243,10 +244,6 @@ def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:
 
 def sparkline(kpi: Kpi, history: Sequence[tuple[datetime, Decimal]]):
     """The list's small chart of a KPI's recent values (goals.charts' sparkline)."""
-    from dataclasses import replace
-
-    from goals import charts as goal_charts
-
     fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
     chart = goal_charts.sparkline(
         history, target=kpi.target, dom_id=f"kpi-spark-{kpi.pk}", title=kpi.name, fmt=fmt

@@ -21,6 +21,7 @@ from goals.access import Actor
 from goals.charts import with_unit
 from goals.models import Cycle, Goal
 from kpis import access, forecast, status
+from kpis.charts import sparkline
 from kpis.models import Cadence, Kpi, Measurement, PeriodValue
 
 SPARK_POINTS = 12  # recent values per row of the list
@@ -81,8 +82,6 @@ class KpiRow:
 
 
 def list_rows(kpis: list[Kpi]) -> list[KpiRow]:
-    from kpis.charts import sparkline
-
     points = recent_points(kpis, SPARK_POINTS)
     now = timezone.now()
     return [

@@ -22,6 +22,7 @@ from core.forms import apply_service_errors
 from core.htmx import page_or_partial
 from goals.access import NOT_ALLOWED, Actor, request_actor
 from kpis import access, csv_upload, selectors, services
+from kpis.charts import history_chart
 from kpis.forms import CorrectionForm, CsvConfirmForm, CsvUploadForm, KpiForm, MeasurementForm
 from kpis.models import GoalKpi, Granularity, Kpi, Measurement, Source
 from kpis.status import status_of
@@ -88,8 +89,6 @@ def _history(
     page_number=None,
 ) -> dict:
     """The chart, forecast, a page of measurements and the entry form."""
-    from kpis.charts import history_chart
-
     points = selectors.chart_points(kpi, computed=bool(children))
     result = selectors.kpi_forecast(kpi, points, selectors.forecast_end(kpi.org_id))
     page = Paginator(selectors.measurements(kpi), MEASUREMENTS_PAGE).get_page(page_number)
