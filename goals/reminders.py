@@ -143,7 +143,15 @@ def team_page(org: Organization) -> str:
     return reverse("goals:team_goals", args=[org.slug])
 
 
+def my_goals_page(org: Organization) -> str:
+    return reverse("goals:my_goals", args=[org.slug])
+
+
+def approvals_page(org: Organization) -> str:
+    return reverse("goals:approvals", args=[org.slug])
+
+
 def register() -> None:
-    register_section(CHECKINS_DUE, checkins_due)
-    register_section(APPROVALS, approvals_waiting, team=True)
+    register_section(CHECKINS_DUE, checkins_due, more_path=my_goals_page)
+    register_section(APPROVALS, approvals_waiting, team=True, more_path=approvals_page)
     register_section(ATTENTION, team_attention, team=True, more_path=team_page)
