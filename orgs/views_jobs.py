@@ -45,7 +45,8 @@ def _describe(run: JobRun, job: periodic.PeriodicJob) -> JobRun:
     """What the page says about a run: its counts in words, its trigger, its duration."""
     run.said = job.summary(run.counts) if run.outcome == JobRun.Outcome.SUCCESS else ""
     run.trigger_label = TRIGGERS.get(run.trigger, run.trigger)
-    seconds = run.duration.total_seconds() if run.duration is not None else None
+    run.error_line = (run.error.strip().splitlines() or [""])[0][:300]
+    seconds = max(run.duration.total_seconds(), 0) if run.duration is not None else None
     if seconds is None:
         run.took = ""
     elif seconds < 60:
