@@ -371,3 +371,39 @@ def test_run_periodic_runs_every_organisation_or_the_one_named(cast, stale_goal)
 
     with pytest.raises(CommandError, match="No organisation with the slug 'nope'"):
         call_command("run_periodic", "reminders", "--org", "nope")
+
+
+def test_a_worker_that_loses_the_race_records_nothing_twice(cast, monkeypatch):
+    """Another worker writes Bob's reminder after this one looked and before it writes:
+    the unique constraint decides, and the counts say so."""
+    real_now = timezone.now
+
+    def racing_now():
+        if not racing_now.done:
+            racing_now.done = True
+            services.notify(
+                org=cast.org,
+                recipient=cast.member,
+                kind=Kind.REVIEW_REMINDER,
+                data={"title": "the other worker's"},
+                dedupe_key="review:race",
+            )
+        return real_now()
+
+    racing_now.done = False
+    monkeypatch.setattr(services.timezone, "now", racing_now)
+    with tenant_context(cast.org.pk):
+        counts = services.notify_many(
+            org_id=cast.org.pk,
+            kind=Kind.REVIEW_REMINDER,
+            dedupe_key="review:race",
+            data_for={cast.member: {"title": "ours"}, cast.member2: {"title": "ours"}},
+        )
+        rows = dict(
+            Notification.objects.filter(org=cast.org, dedupe_key="review:race").values_list(
+                "recipient_id", "data__title"
+            )
+        )
+
+    assert counts == (1, 1)
+    assert rows == {cast.member.pk: "the other worker's", cast.member2.pk: "ours"}
