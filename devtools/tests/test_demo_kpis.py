@@ -59,7 +59,7 @@ def kpis_of(slug: str) -> Kpis:
             measurements=list(Measurement.objects.filter(org=org)),
             links=list(GoalKpi.objects.filter(org=org).select_related("goal")),
             driven=list(
-                KeyResult.objects.filter(org=org, kpi__isnull=False).select_related("goal")
+                KeyResult.objects.filter(org=org, kpi__isnull=False).select_related("goal__cycle")
             ),
         )
 
