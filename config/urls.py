@@ -42,6 +42,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("notifications.urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("orgs.api_urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("goals.api.urls")),
+    path("api/v1/orgs/<slug:org_slug>/", include("kpis.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
 ]

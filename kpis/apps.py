@@ -10,3 +10,7 @@ class KpisConfig(AppConfig):
         from core import nav
 
         nav.register(nav.NavEntry("kpis", "KPIs", "kpis:kpi_list", order=25, url_prefixes=("kpi",)))
+        # The review digests' KPI sections (notifications.reminders).
+        from kpis import reminders
+
+        reminders.register()

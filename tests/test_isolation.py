@@ -56,7 +56,9 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         notification = Notification.objects.create(
             org=cast.org, recipient=cast.admin, kind=Kind.GOAL_APPROVED, goal=goal
         )
-        kpi, measurement = kpi_objects(cast)
+    kpi = kpi_objects(cast)
+    with tenant_context(cast.org.pk):
+        measurement = kpi.measurements.first()
     return {
         "goal_pk": str(goal.pk),
         "kr_pk": str(key_result.pk),
@@ -71,22 +73,6 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "kpi_pk": str(kpi.pk),
         "measurement_pk": str(measurement.pk),
     }
-
-
-def kpi_objects(cast):
-    """A public KPI owned by a member, with one value (call inside the tenant context)."""
-    from django.utils import timezone
-
-    from kpis.models import Kpi, Measurement
-
-    kpi = Kpi.objects.create(
-        org=cast.org, name="Uptime", owner=cast.member, target=99, amber_threshold=98,
-        red_threshold=97,
-    )  # fmt: skip
-    measurement = Measurement.objects.create(
-        org=cast.org, kpi=kpi, value=98.5, measured_at=timezone.now(), entered_by=cast.member
-    )
-    return kpi, measurement
 
 
 def goal_objects(cast):
@@ -112,6 +98,32 @@ def goal_objects(cast):
             status=GoalStatus.APPROVED,
             key_results=[{"title": "Launches", "kind": "milestones", "milestones": ["Beta"]}],
         )
+
+
+def kpi_objects(cast):
+    """A public KPI of the first organisation's member, with three values."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from goals.access import Actor
+    from kpis import services as kpi_services
+
+    now = timezone.now()
+    with tenant_context(cast.org.pk):
+        kpi = kpi_services.create_kpi(
+            actor=Actor(cast.member),
+            name="Uptime",
+            target=Decimal(99),
+            amber_threshold=Decimal(98),
+            red_threshold=Decimal(95),
+        )
+        rows = [
+            kpi_services.Row(value=90 + n, measured_at=now - timedelta(days=n)) for n in (3, 2, 1)
+        ]
+        kpi_services.record_measurements(actor=Actor(cast.member), kpi=kpi, rows=rows)
+        return kpi
 
 
 def build(route: str, values: dict[str, str]) -> str:

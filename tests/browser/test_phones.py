@@ -12,6 +12,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
+from core import periodic
+from core.models import JobRun
 from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
@@ -118,6 +120,17 @@ def _world(cast) -> World:
         for person in (cast.admin, cast.manager, cast.member):
             api_token_create(membership=person, name="Nightly KPI import from the warehouse")
         kpi = _kpi(cast, member, goal)
+        # A failed run with a long error, for the job health page.
+        JobRun.objects.create(
+            org=cast.org,
+            job="cycle_reminders",
+            period="2026-12-06",
+            outcome=JobRun.Outcome.FAILED,
+            finished_at=timezone.now(),
+            error="OperationalError: " + "could not connect to the server " * 8,
+        )
+    # The review digests (the stale goal, the goal waiting for approval) in the inboxes.
+    periodic.run_job("reminders", cast.org.pk, trigger="manual")
     return World(cycle, objective, unit_goal, goal, submitted, tooling, kpi)
 
 
@@ -187,6 +200,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
             f"{o}/units/{world.tooling.pk}/delete/",
             f"{o}/cycles/{world.cycle.pk}/edit/",
             f"{o}/settings/",
+            f"{o}/settings/jobs/",
             *kpi_owner,
         ],
         "manager": everyone
