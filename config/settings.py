@@ -276,6 +276,12 @@ SPECTACULAR_SETTINGS = {
     # Without deep links an operation's path is text, not a link inside its toggle
     # button (axe: nested-interactive).
     "SWAGGER_UI_SETTINGS": {"deepLinking": False},
+    # KPIs share field names with goals and key results; their enums get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "DirectionEnum": "goals.models.KeyResult.Direction",
+        "KpiDirectionEnum": "kpis.models.Direction",
+        "KpiStatusEnum": "kpis.status.Status",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------

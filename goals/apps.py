@@ -45,3 +45,7 @@ class GoalsConfig(AppConfig):
             ),
         )
         nav.add_pages("settings", "cycles", "cycle_edit")
+
+        from goals import reminders
+
+        reminders.register()

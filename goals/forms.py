@@ -315,7 +315,12 @@ class KeyResultForm(forms.Form):
     )
 
     def __init__(
-        self, *args, key_result: KeyResult | None = None, optional: bool = False, **kwargs
+        self,
+        *args,
+        key_result: KeyResult | None = None,
+        optional: bool = False,
+        kpi_choices=None,
+        **kwargs,
     ) -> None:
         self.key_result = key_result
         self.optional = optional
@@ -332,9 +337,22 @@ class KeyResultForm(forms.Form):
                     "target_value": key_result.target_value.normalize(),
                     "unit_label": key_result.unit_label,
                     "weight": key_result.weight.normalize(),
+                    "kpi": key_result.kpi_id,
                 },
             )
         super().__init__(*args, **kwargs)
+        if kpi_choices is not None:
+            # The KPIs the actor sees (kpis.access.visible_kpis), by name, bounded.
+            self.fields["kpi"] = forms.TypedChoiceField(
+                choices=[("", "None: people check in by hand")]
+                + [(str(pk), name) for pk, name in kpi_choices],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                label="Follows KPI",
+                help_text="The hourly roll-up records the KPI's latest value as a check-in. "
+                "For number, percentage and currency key results.",
+            )
         if key_result is not None:
             # Milestones are set when the key result is created; kr_update has no list.
             del self.fields["milestones"]
@@ -404,6 +422,7 @@ class KeyResultForm(forms.Form):
             start_value=data.get("start_value", Decimal(0)),
             target_value=data.get("target_value", Decimal(1)),
             weight=data.get("weight"),
+            kpi_id=data.get("kpi"),
         )
         try:
             services.kr_validate(kr)
@@ -415,4 +434,12 @@ class KeyResultForm(forms.Form):
 
     def service_kwargs(self) -> dict:
         """Arguments for services.kr_add (or, when editing, services.kr_update)."""
-        return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+        kwargs = {
+            name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data
+        }
+        if "kpi" in kwargs:
+            from kpis.models import Kpi
+
+            pk = kwargs.pop("kpi")
+            kwargs["kpi"] = Kpi(pk=pk) if pk is not None else None
+        return kwargs

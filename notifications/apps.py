@@ -11,3 +11,27 @@ class NotificationsConfig(AppConfig):
         from notifications.selectors import unread_count
 
         nav.add_membership_fact("unread_notifications", unread_count)
+
+        from core import periodic
+        from notifications import reminders
+
+        periodic.register(
+            periodic.PeriodicJob(
+                name="reminders",
+                title="Review reminders",
+                run=reminders.review_reminders,
+                every=3600,
+                period=periodic.daily,
+                due=periodic.in_the_morning,
+                summary=reminders.review_summary,
+            ),
+            periodic.PeriodicJob(
+                name="cycle_reminders",
+                title="Cycle reminders",
+                run=reminders.cycle_reminders,
+                every=3600,
+                period=periodic.daily,
+                due=periodic.in_the_morning,
+                summary=reminders.cycle_summary,
+            ),
+        )

@@ -75,6 +75,38 @@ def goal_email(notification: Notification, org: Organization) -> Email:
     return Email(subject, text, html, recipient.user.email)
 
 
+def absolute_sections(notification: Notification) -> list[dict]:
+    """A reminder's sections with links for an email (the site's address in front)."""
+    return [
+        {
+            "title": section.get("title", ""),
+            "items": [
+                {**item, "link": settings.SITE_URL + item.get("path", "")}
+                for item in section.get("items", [])
+            ],
+            "more": section.get("more", 0),
+            "more_link": settings.SITE_URL + section["more_path"]
+            if section.get("more_path")
+            else "",
+        }
+        for section in notification.sections
+    ]
+
+
+def reminder_email(notification: Notification, org: Organization) -> Email:
+    """A reminder or review digest: its title, then each section's items with links."""
+    recipient = notification.recipient
+    context = {
+        "name": recipient.display_name,
+        "title": notification.sentence,
+        "sections": absolute_sections(notification),
+        "inbox": settings.SITE_URL + reverse("notifications:notifications", args=[org.slug]),
+        "org": org,
+    }
+    text, html = _render("notifications/email/reminder", context)
+    return Email(f"{notification.sentence} ({org.name})", text, html, recipient.user.email)
+
+
 def invitation_email(invitation: Invitation, org: Organization, token: str) -> Email:
     link = settings.SITE_URL + reverse(
         "orgs:invitation_accept", kwargs={"org_slug": org.slug, "token": token}
@@ -95,6 +127,7 @@ def digest_email(notifications: list[Notification], org: Organization) -> Email:
                 "what": n.sentence,
                 "link": settings.SITE_URL + n.get_path(org),
                 "when": n.created_at,
+                "sections": absolute_sections(n),
             }
             for n in notifications
         ],

@@ -95,9 +95,16 @@ class Notification(OrgScopedModel):
         from notifications.emails import goal_sentence
 
         if self.goal_id is None:
+            if self.data and self.data.get("title"):
+                return str(self.data["title"])
             return str(self.get_kind_display())
         actor = self.actor.display_name if self.actor_id else "Someone"
         return goal_sentence(self, actor=actor)
+
+    @property
+    def sections(self) -> list[dict]:
+        """A reminder's sections: [{"title", "items": [{"label", "detail", "path"}], "more"}]."""
+        return list((self.data or {}).get("sections") or [])
 
     def get_path(self, org) -> str:
         """Where the notification leads: its goal, else the inbox."""

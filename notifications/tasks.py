@@ -61,10 +61,14 @@ def _compose(notification: Notification, org: Organization) -> emails.Email | No
         invitation.save(update_fields=["token_hash"])
         return emails.invitation_email(invitation, org, token)
     recipient = notification.recipient
-    if recipient is None or not recipient.is_active or notification.goal_id is None:
+    if recipient is None or not recipient.is_active:
+        return None
+    if notification.goal_id is None and not notification.data:
         return None
     if not settings_for(membership=recipient).wants_email(notification.kind):
         return None
+    if notification.goal_id is None:
+        return emails.reminder_email(notification, org)
     return emails.goal_email(notification, org)
 
 

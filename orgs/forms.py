@@ -159,16 +159,42 @@ class InviteForm(forms.Form):
         self.fields["manager"] = _manager_field(org)
 
 
+REMINDER_HOUR_RANGE = "Enter an hour from 0 to 23."
+CYCLE_DAYS_RANGE = "Enter a number of days from 1 to 60."
+
+
 class OrgSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "timezone", "checkin_cadence"]
+        fields = ["name", "timezone", "checkin_cadence", "reminder_hour", "cycle_reminder_days"]
         labels = {"checkin_cadence": "Check-in cadence"}
         widgets = {"checkin_cadence": forms.RadioSelect}
 
     timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, label="Time zone")
     checkin_cadence = forms.ChoiceField(
         choices=CheckinCadence.choices, widget=forms.RadioSelect, label="Check-in cadence"
+    )
+    reminder_hour = forms.IntegerField(
+        min_value=0,
+        max_value=23,
+        label="Reminder hour",
+        help_text="Review reminders go out from this hour (0–23) in the organisation's time zone.",
+        error_messages={
+            "min_value": REMINDER_HOUR_RANGE,
+            "max_value": REMINDER_HOUR_RANGE,
+            "invalid": REMINDER_HOUR_RANGE,
+        },
+    )
+    cycle_reminder_days = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        label="Cycle reminder (days before the end)",
+        help_text="Owners are reminded to make final check-ins this many days before a cycle ends.",
+        error_messages={
+            "min_value": CYCLE_DAYS_RANGE,
+            "max_value": CYCLE_DAYS_RANGE,
+            "invalid": CYCLE_DAYS_RANGE,
+        },
     )
 
 

@@ -369,11 +369,29 @@ def invitation_accept(
 
 @transaction.atomic
 def org_update(
-    *, org: Organization, name: str, timezone_name: str, checkin_cadence: str
+    *,
+    org: Organization,
+    name: str,
+    timezone_name: str,
+    checkin_cadence: str,
+    reminder_hour: int | None = None,
+    cycle_reminder_days: int | None = None,
 ) -> Organization:
     org.name, org.timezone, org.checkin_cadence = name.strip(), timezone_name, checkin_cadence
+    if reminder_hour is not None:
+        org.reminder_hour = reminder_hour
+    if cycle_reminder_days is not None:
+        org.cycle_reminder_days = cycle_reminder_days
     org.full_clean(exclude=["slug"])
-    org.save(update_fields=["name", "timezone", "checkin_cadence"])
+    org.save(
+        update_fields=[
+            "name",
+            "timezone",
+            "checkin_cadence",
+            "reminder_hour",
+            "cycle_reminder_days",
+        ]
+    )
     return org
 
 

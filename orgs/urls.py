@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgs import views, views_csv, views_profile
+from orgs import views, views_csv, views_jobs, views_profile
 
 # Mounted under /o/<slug:org_slug>/
 app_name = "orgs"
@@ -35,5 +35,7 @@ urlpatterns = [
     path("profile/password/", views_profile.password_change, name="password_change"),
     path("settings/", views.org_settings, name="org_settings"),
     path("settings/tokens/", views.api_tokens, name="api_tokens"),
+    path("settings/jobs/", views_jobs.jobs, name="jobs"),
+    path("settings/jobs/run/", views_jobs.job_run_now, name="job_run_now"),
     path("settings/tokens/<int:token_pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -379,6 +379,8 @@ def org_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
             name=form.cleaned_data["name"],
             timezone_name=form.cleaned_data["timezone"],
             checkin_cadence=form.cleaned_data["checkin_cadence"],
+            reminder_hour=form.cleaned_data["reminder_hour"],
+            cycle_reminder_days=form.cleaned_data["cycle_reminder_days"],
         )
         messages.success(request, "Settings saved.")
         return redirect("orgs:org_settings", org_slug=org_slug)

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from core.tenancy import tenant_context
 from orgs.services import api_token_create, invitation_create
-from tests.test_isolation import goal_objects
+from tests.test_isolation import goal_objects, kpi_objects
 
 # Cases per operation: 25 keeps CI within a few minutes; raise it for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("CAIRN_SCHEMATHESIS_EXAMPLES", "25"))
@@ -50,6 +50,7 @@ def session() -> requests.Session:
 def api_cast(transactional_db, cast) -> dict:
     """The admin's bearer token and a value for every path parameter."""
     goal = goal_objects(cast)
+    kpi = kpi_objects(cast)
     with tenant_context(cast.org.pk):
         _, raw = api_token_create(membership=cast.admin, name="schemathesis")
         invitation = invitation_create(
@@ -66,6 +67,7 @@ def api_cast(transactional_db, cast) -> dict:
         "unit_pk": cast.engineering.pk,
         "membership_pk": cast.member.pk,
         "invitation_pk": invitation.pk,
+        "kpi_pk": kpi.pk,
     }
     return {"token": raw, "path": path}
 

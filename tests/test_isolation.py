@@ -56,6 +56,9 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         notification = Notification.objects.create(
             org=cast.org, recipient=cast.admin, kind=Kind.GOAL_APPROVED, goal=goal
         )
+    kpi = kpi_objects(cast)
+    with tenant_context(cast.org.pk):
+        measurement = kpi.measurements.first()
     return {
         "goal_pk": str(goal.pk),
         "kr_pk": str(key_result.pk),
@@ -67,6 +70,8 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "token": link.group(1),
         "invitation_pk": str(invitation.pk),
         "notification_pk": str(notification.pk),
+        "kpi_pk": str(kpi.pk),
+        "measurement_pk": str(measurement.pk),
     }
 
 
@@ -93,6 +98,32 @@ def goal_objects(cast):
             status=GoalStatus.APPROVED,
             key_results=[{"title": "Launches", "kind": "milestones", "milestones": ["Beta"]}],
         )
+
+
+def kpi_objects(cast):
+    """A public KPI of the first organisation's member, with three values."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from goals.access import Actor
+    from kpis import services as kpi_services
+
+    now = timezone.now()
+    with tenant_context(cast.org.pk):
+        kpi = kpi_services.create_kpi(
+            actor=Actor(cast.member),
+            name="Uptime",
+            target=Decimal(99),
+            amber_threshold=Decimal(98),
+            red_threshold=Decimal(95),
+        )
+        rows = [
+            kpi_services.Row(value=90 + n, measured_at=now - timedelta(days=n)) for n in (3, 2, 1)
+        ]
+        kpi_services.record_measurements(actor=Actor(cast.member), kpi=kpi, rows=rows)
+        return kpi
 
 
 def build(route: str, values: dict[str, str]) -> str:

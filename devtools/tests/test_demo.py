@@ -10,7 +10,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -38,21 +37,6 @@ pytestmark = pytest.mark.django_db
 SLUGS = ("acme", "globex")
 # A past date whose quarter (2020 Q4) and the one before can't clash with the real ones.
 BACK_THEN = date(2020, 11, 20)
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> str:
-    """``seed_demo`` once for this module, in a transaction rolled back at its end.
-
-    The cascade goes through the services (hundreds of check-ins), which takes seconds;
-    each test runs in a savepoint inside this transaction, so it starts from the seeded
-    data and leaves it as it found it.
-    """
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="module")

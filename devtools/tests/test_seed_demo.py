@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from core.tenancy import tenant_context
 from goals.models import Cycle
+from kpis.models import Kpi
 from orgs.models import Membership, Organization, Role, Unit, User
 
 pytestmark = pytest.mark.django_db
@@ -193,13 +194,14 @@ def test_it_refuses_a_negative_number_of_goals_per_person():
         seed_with_goals("--goals-per-person", "-1")
 
 
-def test_it_leaves_goals_out_when_asked():
+def test_it_leaves_goals_and_kpis_out_when_asked():
     out = seed()
 
     for slug in ("acme", "globex"):
         org = Organization.objects.get(slug=slug)
         with tenant_context(org.pk):
             assert not Cycle.objects.filter(org=org).exists()
+            assert not Kpi.objects.filter(org=org).exists()
     assert "0 cycles, 0 goals and 0 check-ins." in out
     assert "Acme Corporation (/o/acme/): 28 people, 16 units\n" in out
 

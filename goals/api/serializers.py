@@ -23,6 +23,7 @@ from goals.models import (
     Milestone,
     Visibility,
 )
+from kpis.models import Kpi
 from orgs.api import InOrgField
 from orgs.models import Membership, Unit
 
@@ -149,6 +150,7 @@ class KeyResultSerializer(serializers.ModelSerializer):
             "percent",
             "awaiting_approval",
             "milestones",
+            "kpi",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -362,6 +364,12 @@ class NewKeyResultSerializer(serializers.Serializer):
         max_length=50,
         help_text="Milestone titles, for kind milestones.",
     )
+    kpi = InOrgField(
+        queryset=Kpi.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The KPI whose latest value the hourly roll-up records as check-ins.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         # The service's own checks, here so that an error names the key result it is about.
@@ -390,6 +398,12 @@ class KeyResultUpdateSerializer(serializers.Serializer):
     weight = weight_field(required=False)
     owner = InOrgField(
         queryset=Membership.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    kpi = InOrgField(
+        queryset=Kpi.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The KPI to follow, or null to check in by hand.",
     )
 
     def validate(self, attrs: dict) -> dict:

@@ -64,6 +64,7 @@ def kr_state(kr: KeyResult) -> dict:
         "current_value": jsonable(kr.current_value),
         "weight": jsonable(kr.weight),
         "unit_label": kr.unit_label,
+        "kpi": kr.kpi_id,
     }
 
 

@@ -38,6 +38,8 @@ from goals.services.events import (
 from goals.services.messages import (
     BOOLEAN_FROM_VALUE,
     BOOLEAN_VALUE,
+    KPI_NEEDS_NUMBER,
+    KPI_NOT_FOUND,
     KR_REMOVAL_PENDING,
     MILESTONES_LATER,
     MILESTONES_REQUIRED,
@@ -63,8 +65,22 @@ def kr_validate(kr: KeyResult) -> None:
         errors["target_value"] = TARGET_EQUALS_START
     if kr.kind == KeyResult.Kind.BOOLEAN and kr.current_value not in (0, 1):
         errors["current_value"] = BOOLEAN_VALUE
+    if kr.kpi_id is not None and kr.kind in (KeyResult.Kind.BOOLEAN, KeyResult.Kind.MILESTONES):
+        errors["kpi"] = KPI_NEEDS_NUMBER
     if errors:
         raise ValidationError(errors)
+
+
+def check_kpi(actor: Actor, kr: KeyResult) -> None:
+    """The KPI a key result follows must be one of its organisation's that the actor sees."""
+    if kr.kpi_id is None:
+        return
+    from kpis.access import can_view
+    from kpis.models import Kpi
+
+    kpi = Kpi.objects.filter(org=kr.org_id, pk=kr.kpi_id).first()
+    if kpi is None or not can_view(actor, kpi):
+        raise ValidationError({"kpi": KPI_NOT_FOUND})
 
 
 def kr_validate_new(kr: KeyResult, milestones: list[str] | None) -> None:
@@ -104,6 +120,7 @@ def kr_add(
     owner: Membership | None = None,
     milestones: list[str] | None = None,
     position: int | None = None,
+    kpi=None,
     _record: bool = True,
 ) -> KeyResult:
     if _record and not actor.can_edit(goal):
@@ -120,6 +137,7 @@ def kr_add(
         unit_label=unit_label,
         weight=weight,
         owner=owner,
+        kpi=kpi,
         position=position if position is not None else goal.key_results.count(),
         # Added to an active goal: counts once the change is approved.
         awaiting_approval=_record and goal.status == GoalStatus.APPROVED,
@@ -128,6 +146,7 @@ def kr_add(
     if current_value is None:
         kr.current_value = kr.start_value
     kr_validate_new(kr, milestones)
+    check_kpi(actor, kr)
     kr.save()
     Milestone.objects.bulk_create(
         Milestone(org_id=goal.org_id, key_result=kr, title=t.strip(), position=i)
@@ -169,6 +188,8 @@ def kr_update(*, actor: Actor, key_result: KeyResult, **changes) -> KeyResult:
         _check_kind_change(kr, proposed)
     kr_prepare(proposed)
     kr_validate(proposed)
+    if "kpi" in changes:
+        check_kpi(actor, proposed)
     if staged:
         for name in {*changes, "unit_label"} - set(KR_TARGET_FIELDS):
             setattr(kr, name, getattr(proposed, name))

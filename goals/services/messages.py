@@ -107,3 +107,5 @@ COMPLETE_PENDING = (
 
 
 UNIT_DELETED = "The unit “{name}” was deleted; its goals moved here."
+KPI_NEEDS_NUMBER = "Only a number, percentage or currency key result can follow a KPI."
+KPI_NOT_FOUND = "Choose a KPI of this organisation that you can see."

@@ -990,9 +990,10 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
     # get_goal; key results; their milestones; the member's reports (visible goals);
     # visible child goals; explain: key results, counted children; the alignment path:
     # the goals above it (one walk up the parents); events; titles of goals the events
-    # name; units the member leads (may they edit?); the organisation switcher; the key
-    # results' recent check-ins (forecasts); the goal's progress snapshots (its chart).
-    page_queries = 14
+    # name; units the member leads (may they edit?); the KPIs informing the goal;
+    # the organisation switcher; the key results' recent check-ins (forecasts); the
+    # goal's progress snapshots (its chart).
+    page_queries = 15
     rls = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(REQUEST + rls + page_queries):
         response = client.get(url(cast, "goals:goal_detail", goal.pk))

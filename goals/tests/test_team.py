@@ -170,9 +170,10 @@ def test_the_navigation_leads_managers_to_the_team_page(cast, cycle, login):
 # --- Query counts and size -----------------------------------------------------------
 
 # The cycles, the people of the page and their count, their goals, the goals' key
-# results, milestones and latest check-ins, the organisation switcher. Never the viewer's
+# results, milestones and latest check-ins, the organisation switcher, and on the whole
+# page (not a level loaded in place) the direct reports with no goal. Never the viewer's
 # whole reporting subtree (for a CEO, everyone).
-TEAM_PAGE = 8
+TEAM_PAGE = 9
 # With ?under=: the person whose team it is (for a manager, only if they are above them).
 UNDER = 1
 
@@ -192,8 +193,9 @@ def test_the_team_page_runs_a_fixed_number_of_queries_and_stays_small(
     shown = min(size, TEAM_PAGE_SIZE) + (1 if who == "admin" else 2)  # + Mallory, or Bob, Carol
     assert html.count('class="goal-group team-person"') == min(shown, TEAM_PAGE_SIZE)
     assert len(cards(html)) <= TEAM_PAGE_SIZE * 2
-    # A level loaded in place: the person whose team it is, and no organisation switcher.
-    with django_assert_num_queries(request_queries() + TEAM_PAGE + UNDER - 1):
+    # A level loaded in place: the person whose team it is; no organisation switcher and
+    # no "no goal yet".
+    with django_assert_num_queries(request_queries() + TEAM_PAGE + UNDER - 2):
         response = client.get(
             team(cast, under=direct[0].pk, show="at_risk"),
             HTTP_HX_TARGET=f"team-of-{direct[0].pk}",

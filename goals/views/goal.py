@@ -52,6 +52,7 @@ from goals.presenters import (
 from goals.rollup import proposed_parents, proposed_progress
 from goals.selectors import alignment_path, recent_checkins
 from goals.smart import SmartCheck
+from kpis.selectors import goal_kpis
 
 INLINE_KEY_RESULTS = 3
 ACTIVITY_PAGE = 20  # events per page of a goal's activity; "Show older activity" loads the next
@@ -282,11 +283,24 @@ def _editable_goal(actor: Actor, goal_pk: int) -> Goal:
     return goal
 
 
+KPI_CHOICES = 300  # the "Follows KPI" menu: the first KPIs by name the actor sees
+
+
+def _kpi_choices(actor: Actor, also: int | None = None) -> list[tuple[int, str]]:
+    """KPIs a key result may follow: visible ones by name (and the one it follows)."""
+    from kpis.access import visible_kpis
+
+    rows = list(visible_kpis(actor).order_by("name", "pk").values_list("pk", "name")[:KPI_CHOICES])
+    if also is not None and all(pk != also for pk, _ in rows):
+        rows += list(visible_kpis(actor).filter(pk=also).values_list("pk", "name"))
+    return rows
+
+
 @require_http_methods(["GET", "POST"])
 def kr_create(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
     actor = request_actor(request)
     goal = _editable_goal(actor, goal_pk)
-    form = KeyResultForm(_posted(request))
+    form = KeyResultForm(_posted(request), kpi_choices=_kpi_choices(actor))
     if request.method == "POST" and form.is_valid():
         try:
             kr = services.kr_add(actor=actor, goal=goal, **form.service_kwargs())
@@ -306,7 +320,9 @@ def kr_edit(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
     kr.goal = _editable_goal(actor, kr.goal_id)
     # The targets as changed since approval, if a change awaits re-approval.
     form = KeyResultForm(
-        _posted(request), key_result=services.proposed_key_result(kr, kr.goal.pending_changes)
+        _posted(request),
+        key_result=services.proposed_key_result(kr, kr.goal.pending_changes),
+        kpi_choices=_kpi_choices(actor, also=kr.kpi_id),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -497,7 +513,9 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     parent_visible = goal.parent is not None and actor.can_view(goal.parent)
     can_edit = actor.can_edit(goal)
     status = goal.status
+    kpi_rows = goal_kpis(actor, goal, key_results)  # one query
     context = {
+        "kpi_rows": kpi_rows,
         "changes_request": _changes_request(goal),
         "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),
         "goal": goal,

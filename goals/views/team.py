@@ -5,12 +5,14 @@ active goals of the cycle (at most GOALS_PER_PERSON; the tree lists the rest). A
 with reports of their own has a link to their team's level (``?under=<membership>``),
 which htmx loads in place; the link's ``href`` is the same URL, a page of its own
 without JavaScript. Filters: at risk or off track, stale, no check-in this week.
+Above them, the direct reports with no goal at all in the cycle (at most NO_GOAL_SHOWN
+names; one query, on the whole page only).
 
 The query count does not depend on the size of the team or of the organisation: the
 cycles, the person whose team it is (with ``under``; for a manager, only if they are
 above them, walking up the reporting lines), the people of the page and their count,
-their goals, the goals' key results, milestones and recent check-ins, the organisation
-switcher. It never reads the viewer's whole reporting subtree.
+who has no goal, their goals, the goals' key results, milestones and recent check-ins,
+the organisation switcher. It never reads the viewer's whole reporting subtree.
 """
 
 from __future__ import annotations
@@ -61,6 +63,27 @@ def _whose_team(request: HttpRequest) -> Membership:
     return found
 
 
+# At most this many names in "no goal yet" (a query for one more says whether there are more).
+NO_GOAL_SHOWN = 20
+
+
+def _without_goal(org, cycle, under: Membership):
+    """The direct reports of ``under`` with no goal in ``cycle``, read (one query) only if
+    the page shows them: the whole body, not a level loaded in place."""
+
+    def read() -> dict:
+        from notifications.reminders import people_without_goal
+
+        found = list(
+            people_without_goal(org=org, cycle=cycle, under=under).select_related("user")[
+                : NO_GOAL_SHOWN + 1
+            ]
+        )
+        return {"people": found[:NO_GOAL_SHOWN], "more": len(found) > NO_GOAL_SHOWN}
+
+    return read
+
+
 @require_GET
 def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
@@ -100,7 +123,7 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
             person.cards = cards[person.pk]
             shown = person.cards
             person.more = shown[0].goal.owner_total - len(shown) if shown else 0
-        context |= {"page": page}
+        context |= {"page": page, "without_goal": _without_goal(org, cycle, under)}
     # A level loaded in place (a person's team, another page) or, from the filter
     # form, the whole body.
     partial = "team-body" if request.htmx.target == "team-body" else "level"

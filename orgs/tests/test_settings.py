@@ -2,23 +2,68 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from core.tenancy import tenant_context
+from orgs.forms import CYCLE_DAYS_RANGE, REMINDER_HOUR_RANGE
 from orgs.models import ApiToken, Organization
 
 
 def test_an_admin_changes_the_organisation_settings(cast, login):
     url = reverse("orgs:org_settings", args=[cast.org.slug])
     response = login(cast.admin).post(
-        url, {"name": "Acme Corp", "timezone": "Europe/Paris", "checkin_cadence": "fortnightly"}
+        url,
+        {
+            "name": "Acme Corp",
+            "timezone": "Europe/Paris",
+            "checkin_cadence": "fortnightly",
+            "reminder_hour": "7",
+            "cycle_reminder_days": "10",
+        },
     )
     assert response.status_code == 302
     org = Organization.objects.get(pk=cast.org.pk)
-    assert (org.name, org.timezone, org.checkin_cadence) == (
-        "Acme Corp",
-        "Europe/Paris",
-        "fortnightly",
+    assert (
+        org.name,
+        org.timezone,
+        org.checkin_cadence,
+        org.reminder_hour,
+        org.cycle_reminder_days,
+    ) == ("Acme Corp", "Europe/Paris", "fortnightly", 7, 10)
+
+
+@pytest.mark.parametrize(
+    ("hour", "days", "message"),
+    [
+        ("24", "7", REMINDER_HOUR_RANGE),
+        ("-1", "7", REMINDER_HOUR_RANGE),
+        ("eight", "7", REMINDER_HOUR_RANGE),
+        ("", "7", "This field is required."),
+        ("8", "0", CYCLE_DAYS_RANGE),
+        ("8", "61", CYCLE_DAYS_RANGE),
+        ("8", "99999999999999999999999", CYCLE_DAYS_RANGE),
+    ],
+)
+def test_it_refuses_a_reminder_hour_or_cycle_days_out_of_range(cast, login, hour, days, message):
+    response = login(cast.admin).post(
+        reverse("orgs:org_settings", args=[cast.org.slug]),
+        {
+            "name": "Renamed",
+            "timezone": "Pacific/Auckland",
+            "checkin_cadence": "weekly",
+            "reminder_hour": hour,
+            "cycle_reminder_days": days,
+        },
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    org = Organization.objects.get(pk=cast.org.pk)
+    assert (org.name, org.timezone, org.reminder_hour, org.cycle_reminder_days) == (
+        "Acme",
+        "UTC",
+        8,
+        7,
     )
 
 

@@ -12,10 +12,14 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
+from core import periodic
+from core.models import JobRun
 from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
 from goals.models import Cycle, Goal, GoalStatus, Level
+from kpis import services as kpi_services
+from kpis.models import Kpi
 from orgs.models import Unit
 from orgs.services import api_token_create, invitation_create
 from tests.browser.conftest import log_in, sideways
@@ -41,6 +45,7 @@ class World:
     goal: Goal
     submitted: Goal
     tooling: Unit
+    kpi: Kpi
 
 
 def _kr(title: str, current: int) -> dict:
@@ -114,7 +119,43 @@ def _world(cast) -> World:
         )
         for person in (cast.admin, cast.manager, cast.member):
             api_token_create(membership=person, name="Nightly KPI import from the warehouse")
-    return World(cycle, objective, unit_goal, goal, submitted, tooling)
+        kpi = _kpi(cast, member, goal)
+        # A failed run with a long error, for the job health page.
+        JobRun.objects.create(
+            org=cast.org,
+            job="cycle_reminders",
+            period="2026-12-06",
+            outcome=JobRun.Outcome.FAILED,
+            finished_at=timezone.now(),
+            error="OperationalError: " + "could not connect to the server " * 8,
+        )
+    # The review digests (the stale goal, the goal waiting for approval) in the inboxes.
+    periodic.run_job("reminders", cast.org.pk, trigger="manual")
+    return World(cycle, objective, unit_goal, goal, submitted, tooling, kpi)
+
+
+def _kpi(cast, member: Actor, goal: Goal) -> Kpi:
+    """The member's KPI with a long name, a corrected value, a forecast and a goal."""
+    kpi = kpi_services.create_kpi(
+        actor=member,
+        name="Median time from a customer's first support ticket to its resolution",
+        unit_label="hours",
+        direction="lower",
+        target=Decimal(4),
+        amber_threshold=Decimal(6),
+        red_threshold=Decimal(8),
+        cadence="daily",
+        goals=[goal],
+    )
+    now = timezone.now()
+    rows = [
+        kpi_services.Row(Decimal(9 - i / 4), now - timedelta(days=10 - i), "") for i in range(10)
+    ]
+    first = kpi_services.record_measurements(actor=member, kpi=kpi, rows=rows)[0]
+    kpi_services.correct_measurement(
+        actor=member, measurement=first, value="8.75", note="Counted a weekend ticket twice"
+    )
+    return kpi
 
 
 def _paths(cast, world: World) -> dict[str, list[str]]:
@@ -138,7 +179,11 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/goals/key-results/{kr.pk}/history/",
         f"{o}/notifications/",
         f"{o}/notifications/settings/",
+        f"{o}/kpis/",
+        f"{o}/kpis/{world.kpi.pk}/",
+        f"{o}/kpis/new/",
     ]
+    kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
         "admin": everyone
         + [
@@ -155,6 +200,8 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
             f"{o}/units/{world.tooling.pk}/delete/",
             f"{o}/cycles/{world.cycle.pk}/edit/",
             f"{o}/settings/",
+            f"{o}/settings/jobs/",
+            *kpi_owner,
         ],
         "manager": everyone
         + [
@@ -168,6 +215,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         + [
             f"{o}/goals/{world.submitted.pk}/",
             f"{o}/goals/key-results/{kr.pk}/check-in/",
+            *kpi_owner,
         ],
     }
 
@@ -262,7 +310,7 @@ def test_on_a_phone_the_navigation_hides_behind_a_menu_button(transactional_db, 
     expect(page.get_by_role("button", name="Log out")).to_be_hidden()
 
     menu.click()
-    for name in ("My goals", "Goals", "People", "Units", "Settings"):
+    for name in ("My goals", "Goals", "KPIs", "People", "Units", "Settings"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert sideways(page) == []
@@ -285,7 +333,7 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
     expect(_menu(page)).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
     links = nav.get_by_role("link")
-    expect(links).to_have_text(["My goals", "Goals", "People", "Units", "Settings"])
+    expect(links).to_have_text(["My goals", "Goals", "KPIs", "People", "Units", "Settings"])
     tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
     assert len(tops) == 1, "the navigation wraps"
     expect(page.get_by_role("button", name="Log out")).to_be_visible()

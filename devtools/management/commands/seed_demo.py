@@ -1,16 +1,19 @@
-"""Demo data: two organisations with unit trees, people, reporting lines, logins and goals.
+"""Demo data: two organisations with unit trees, people, reporting lines, logins, goals
+and KPIs.
 
 Idempotent: organisations are keyed on slug, units on their path, people on their
-email address, cycles on their name and goals on (cycle, title, owner); a re-run
-creates only what is missing and changes nothing else. ``--people N`` grows Acme to
-N active people in about N/10 units; ``--goals-per-person N`` gives each of Acme's
-people N individual goals and each unit a unit goal.
+email address, cycles on their name, goals on (cycle, title, owner) and KPIs on their
+name; a re-run creates only what is missing and changes nothing else. ``--people N``
+grows Acme to N active people in about N/10 units; ``--goals-per-person N`` gives each
+of Acme's people N individual goals and each unit a unit goal.
 
 People and units are written directly (and in bulk for ``--people``) rather than
 through the services: there are no events, emails or per-row validation to run for
 them. The goals cascade (devtools.demo) goes through goals.services, so its events and
-progress are real; the scaled goals are bulk-inserted. Every tenant write happens
-inside ``tenant_context`` so PostgreSQL's row-level security accepts it.
+progress are real; the scaled goals are bulk-inserted. The KPIs (devtools.demo_kpis)
+are created through kpis.services, their year of measurements bulk-inserted. Every
+tenant write happens inside ``tenant_context`` so PostgreSQL's row-level security
+accepts it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
 from core.tenancy import tenant_context
-from devtools import demo
+from devtools import demo, demo_kpis
 from goals import services as goal_services
 from goals.models import CheckIn, Cycle, Goal
+from kpis.models import Kpi, Measurement
 from orgs.models import Membership, Organization, Role, Unit, User
 from orgs.selectors import unit_paths
 
@@ -287,6 +291,7 @@ class Totals:
     leads: int = 0
     orgs: int = 0
     goals: demo.Totals = field(default_factory=demo.Totals)
+    kpis: demo_kpis.KpiTotals = field(default_factory=demo_kpis.KpiTotals)
     notes: list[str] = field(default_factory=list)
 
 
@@ -314,7 +319,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-goals",
             action="store_true",
-            help="Only organisations, units, people and logins: no cycles or goals.",
+            help="Only organisations, units, people and logins: no cycles, goals or KPIs.",
         )
 
     def handle(
@@ -335,6 +340,7 @@ class Command(BaseCommand):
             for org in orgs.values():
                 with goal_services.notifications_paused():
                     totals.goals.add(demo.seed_goals(org))
+                totals.kpis.add(demo_kpis.seed_kpis(org))
         if goals_per_person:
             self.scale_goals(orgs["acme"], goals_per_person, totals)
         self.report(orgs, totals)
@@ -584,14 +590,20 @@ class Command(BaseCommand):
     # --- Summary ----------------------------------------------------------------
 
     def report(self, orgs: dict[str, Organization], totals: Totals) -> None:
-        goals = totals.goals
-        if not any([totals.orgs, totals.units, totals.memberships, totals.leads, goals.goals]):
+        goals, kpis = totals.goals, totals.kpis
+        made = [totals.orgs, totals.units, totals.memberships, totals.leads, goals.goals]
+        if not any([*made, kpis.kpis, kpis.links]):
             self.stdout.write("Demo data already in place: nothing to create.")
         else:
             self.stdout.write(
                 f"Created {totals.orgs} organisations, {totals.units} units, "
                 f"{totals.users} accounts, {totals.memberships} memberships, "
                 f"{goals.cycles} cycles, {goals.goals:,} goals and {goals.checkins:,} check-ins."
+            )
+        if kpis.kpis:
+            self.stdout.write(
+                f"Added {kpis.kpis} KPIs with {kpis.measurements:,} measurements "
+                f"({kpis.corrections} corrections) in {kpis.seconds:.1f} s."
             )
         for note in totals.notes:
             self.stdout.write(note)
@@ -605,6 +617,10 @@ class Command(BaseCommand):
                     goal_count = Goal.objects.filter(org=org, cycle=cycle).count()
                     checkins = CheckIn.objects.filter(org=org, goal__cycle=cycle).count()
                     summary = f"; {cycle}: {goal_count:,} goals, {checkins:,} check-ins"
+                kpi_count = Kpi.objects.filter(org=org).count()
+                if kpi_count:
+                    measured = Measurement.objects.filter(org=org).count()
+                    summary += f"; {kpi_count} KPIs, {measured:,} measurements"
             self.stdout.write(
                 f"  {org.name} (/o/{org.slug}/): {people} people, {units} units{summary}"
             )
