@@ -341,7 +341,8 @@ class KeyResultForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        if kpi_choices is not None:
+        milestones = key_result is not None and key_result.kind == KeyResult.Kind.MILESTONES
+        if kpi_choices is not None and not milestones:
             # The KPIs the actor sees (kpis.access.visible_kpis), by name, bounded.
             self.fields["kpi"] = forms.TypedChoiceField(
                 choices=[("", "None: people check in by hand")]
