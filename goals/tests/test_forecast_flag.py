@@ -5,11 +5,13 @@ approvals and by the hourly KPI roll-up."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,3 +188,31 @@ def test_the_first_roll_up_flags_every_active_goal_whose_trend_misses(cast, goal
     outcome = run_job("kpi_rollup", cast.org.pk, trigger="manual")
     assert outcome.counts["forecasts_changed"] == 1
     assert flag(cast, goal) is True
+
+
+def test_the_migration_fills_the_flag_for_goals_already_heading_short(cast, goal, cycle):
+    fine = GoalFactory(
+        owner=cast.member,
+        cycle=cycle,
+        status=GoalStatus.APPROVED,
+        key_results=[
+            {"title": "Down", "direction": "decrease", "start_value": D(100), "target_value": D(90)}
+        ],
+    )
+    with tenant_context(cast.org.pk):
+        now = timezone.now()
+        kr = KeyResult.objects.get(goal=goal)
+        CheckIn.objects.create(org=cast.org, key_result=kr, goal=goal, value=D(50), created_at=now)
+        down = KeyResult.objects.get(goal=fine)
+        for days, value in ((20, 99), (10, 95), (0, 91)):  # falling fast enough
+            CheckIn.objects.create(
+                org=cast.org,
+                key_result=down,
+                goal=fine,
+                value=D(value),
+                created_at=now - timedelta(days=days),
+            )
+    migration = importlib.import_module("goals.migrations.0011_goal_forecast_misses")
+    migration.fill(django_apps, None)
+    assert flag(cast, goal) is True
+    assert flag(cast, fine) is False
