@@ -93,7 +93,9 @@ def test_a_trend_that_misses_reads_at_risk_with_its_reason_on_every_page(cast, g
     assert f"At risk although on pace: {FORECAST_MISSES}".replace("'", "&#x27;") in page
     assert '<span class="status status-at_risk">At risk</span>' in page
     assert "On course for only 7" in page and "of 100 by" in page
-    assert status(get(bob, "goals:my_goals", cast), goal) == at_risk
+    mine = get(bob, "goals:my_goals", cast)
+    assert status(mine, goal) == at_risk
+    assert '<span class="status-why" aria-hidden="true">trend misses target</span>' in mine
 
     admin = login(cast.admin)
     assert status(get(admin, "goals:goal_tree", cast), goal) == at_risk
