@@ -218,3 +218,18 @@ def test_the_migration_fills_the_flag_for_goals_already_heading_short(cast, goal
     migration.fill(django_apps, None)
     assert flag(cast, goal) is True
     assert flag(cast, fine) is False
+
+
+def test_moving_the_cycles_end_moves_where_the_trend_leads(cast, goal, cycle):
+    check_in(cast, goal, 50)  # 0.5 a day: about 72 by the end, 100 in a hundred days
+    assert flag(cast, goal) is True
+    with tenant_context(cast.org.pk):
+        services.cycle_save(
+            actor=Actor(cast.admin),
+            cycle=cycle,
+            name=cycle.name,
+            start=cycle.start,
+            end=timezone.localdate() + timedelta(days=150),
+            status=cycle.status,
+        )
+    assert flag(cast, goal) is False
