@@ -25,6 +25,7 @@ from django.utils import timezone
 from core.tenancy import tenant_context
 from goals import services
 from goals.access import Actor
+from goals.forecasts import refresh_forecast_misses
 from goals.models import (
     CheckIn,
     Confidence,
@@ -1258,6 +1259,9 @@ def seed_goals(org: Organization, *, today: date | None = None) -> Totals:
         totals.events = GoalEvent.objects.filter(org=org).count() - events_before
         # The services kept every progress up to date; a recomputation must agree.
         assert_no_drift(org.pk)
+        # Check-ins were back-dated after the services saw them: the trends behind
+        # "at risk" are computed again from the dates they now carry.
+        refresh_forecast_misses(org.pk)
     return totals
 
 

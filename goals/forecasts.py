@@ -32,20 +32,26 @@ def forecastable(kr: KeyResult) -> bool:
     return kr.kind in NUMERIC and kr.direction in TOWARD
 
 
+# A projection this close to the target (a share of the distance from start to
+# target) is on course: a fitted line is an estimate, and 44.97 of 45 is not a miss.
+TOLERANCE = 0.02
+
+
 def kr_forecast(kr: KeyResult, checkins: Sequence[CheckIn], by: date) -> Forecast | None:
     """The projection of a numeric increase/decrease key result to ``by`` from its
     check-ins (any order); None for other kinds or fewer than three check-ins."""
     if not forecastable(kr):
         return None
     target = float(kr.target_value)
+    slack = TOLERANCE * abs(target - float(kr.start_value))
     if kr.direction == KeyResult.Direction.INCREASE:
 
         def reaches(value: float) -> bool:
-            return value >= target
+            return value >= target - slack
     else:
 
         def reaches(value: float) -> bool:
-            return value <= target
+            return value <= target + slack
 
     return project([(c.created_at, float(c.value)) for c in checkins], by, reaches)
 

@@ -173,3 +173,32 @@ def test_the_goal_page_draws_progress_over_the_cycle_with_a_table(cast, login):
     assert 'class="progress-chart"' in html and 'role="img"' in html
     assert "Progress by day, as a table" in html
     assert '<td class="num">25%</td>' in html and '<td class="num">50%</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("direction", "start", "target", "last", "reaches"),
+    [
+        # A line ending at 98.5 of 100 (start 0) is within 2% of the way: on course.
+        ("increase", 0, 100, "98.5", True),
+        ("increase", 0, 100, "97.5", False),
+        # Decreasing from 50 to 10: the way is 40, so 2% is 0.8.
+        ("decrease", 50, 10, "10.7", True),
+        ("decrease", 50, 10, "10.9", False),
+    ],
+)
+def test_a_projection_within_two_percent_of_the_way_is_on_course(
+    direction, start, target, last, reaches
+):
+    kr = KeyResult(
+        kind=KeyResult.Kind.NUMBER,
+        direction=direction,
+        start_value=D(start),
+        target_value=D(target),
+    )
+    # Three check-ins on a flat line at ``last``: the projection is ``last``.
+    checkins = [
+        CheckIn(value=D(last), created_at=datetime(2026, 1, day, tzinfo=UTC)) for day in (1, 8, 15)
+    ]
+    forecast = kr_forecast(kr, checkins, END)
+    assert round(forecast.value, 6) == float(last)
+    assert forecast.reaches is reaches
