@@ -111,6 +111,40 @@ def _api_docs(page: Page, base: str, org: str) -> None:
     page.locator(".opblock").first.wait_for()
 
 
+def _kpi(name: str) -> Callable[[Page, str, str], None]:
+    """A KPI's page, found by its name on the KPI list (skipped when not listed)."""
+
+    def visit(page: Page, base: str, org: str) -> None:
+        page.goto(f"{base}/o/{org}/kpis/")
+        link = page.locator("main a", has_text=name)
+        if not link.count():
+            raise LookupError(f"no KPI named {name!r} on the list")
+        page.goto(base + link.first.get_attribute("href"))
+
+    return visit
+
+
+# A file with a good row, a date that is not one and a value that is not a number.
+BAD_CSV = b"measured_at,value,note\n2026-11-30,12.5,fine\n30/11/2026,13,\n2026-12-01,twelve,\n"
+
+
+def _kpi_upload_error(page: Page, base: str, org: str) -> None:
+    """The CSV upload after checking a file with row errors (nothing saved)."""
+    _kpi("p95 API latency")(page, base, org)
+    page.goto(base + _first_href(page, "a[href$='/upload/']"))
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "values.csv", "mimeType": "text/csv", "buffer": BAD_CSV}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_load_state()
+
+
+def _kpi_goal(page: Page, base: str, org: str) -> None:
+    """The goal a KPI drives a key result of: forecast and progress over time."""
+    _kpi("Customer NPS")(page, base, org)
+    page.goto(base + _first_href(page, "main a[href*='/goals/']"))
+
+
 def _simple(path: str) -> Callable[[Page, str, str], None]:
     def visit(page: Page, base: str, org: str) -> None:
         page.goto(f"{base}/o/{org}/{path}")
@@ -146,6 +180,14 @@ PAGES: list[tuple[str, Callable[[Page, str, str], None]]] = [
     ("notifications", _simple("notifications/")),
     ("notification-settings", _simple("notifications/settings/")),
     ("api-docs", _api_docs),
+    ("kpis", _simple("kpis/")),
+    ("kpi-leaf", _kpi("p95 API latency")),
+    ("kpi-computed", _kpi("Customer-facing incidents")),
+    ("kpi-range", _kpi("Ageing oven temperature")),
+    ("kpi-new", _simple("kpis/new/")),
+    ("kpi-upload-error", _kpi_upload_error),
+    ("kpi-goal", _kpi_goal),
+    ("jobs", _simple("settings/jobs/")),
 ]
 
 
@@ -210,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
                 for name, visit in PAGES:
                     if args.only and name not in wanted:
                         continue
-                    visit(page, base, args.org)
+                    try:
+                        visit(page, base, args.org)
+                    except LookupError as missing:  # not on this organisation or role
+                        print(f"skipped {name}: {missing}")
+                        continue
                     _save(page, args.out, width, name, not args.viewport_only)
                     if args.axe:
                         _report_axe(page, width, name)

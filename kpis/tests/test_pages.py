@@ -437,3 +437,27 @@ def test_a_computed_kpi_charts_the_roll_ups_values_per_period(cast, login):
     assert [text for _, text in response.context["points"]] == ["10%", "12%", "15%"]
     html = response.content.decode()
     assert "computed from its child KPIs, per week" in html and 'role="img"' in html
+
+
+def test_the_list_draws_a_computed_kpis_recent_roll_up_values(cast, login):
+    parent = make_kpi(cast.member, name="All teams", cadence="weekly")
+    child = make_kpi(cast.member, name="Team A", parent=parent)
+    add_values(child, [5, 6])
+    with tenant_context(cast.org.pk):
+        for i, value in enumerate([10, 12, 15]):
+            PeriodValue.objects.create(
+                org=cast.org,
+                kpi=parent,
+                granularity="week",
+                period_start=date(2026, 11, 2 + 7 * i),
+                value=value,
+            )
+        PeriodValue.objects.create(
+            org=cast.org, kpi=parent, granularity="month", period_start=date(2026, 11, 1), value=99
+        )
+    response = login(cast.member).get(url("kpi_list", cast))
+    rows = {row.kpi.name: row for row in response.context["rows"]}
+    # Its weekly values, not "No values yet" beside a current value.
+    assert len(rows["All teams"].spark.points) == 3
+    assert len(rows["Team A"].spark.points) == 2
+    assert response.content.decode().count('class="sparkline"') == 2
