@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -72,6 +72,14 @@ def _lines(kpi: Kpi) -> list[tuple[str, str, Decimal]]:
     ]
 
 
+def _outward(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
+    """The scale's ends rounded outwards to as many places as its span needs (408.04 ms
+    and 231.23 ms become 409 ms and 231 ms; 99.16% to 100.04% becomes 99.1% to 100.1%)."""
+    places = min(max(-(high - low).adjusted(), 0), 4)
+    step = Decimal(1).scaleb(-places)
+    return low.quantize(step, rounding=ROUND_FLOOR), high.quantize(step, rounding=ROUND_CEILING)
+
+
 def history_chart(
     kpi: Kpi,
     points: Sequence[tuple[datetime, Decimal]],
@@ -91,13 +99,12 @@ def history_chart(
     if high == low:
         high, low = high + 1, low - 1
     pad = (high - low) / 20
-    low, high = low - pad, high + pad
+    low, high = _outward(low - pad, high + pad)
     start = _moment(points[0][0])
     end = _moment(forecast.by) if forecast is not None else _moment(points[-1][0])
     end = max(end, _moment(points[-1][0]))
     span = (end - start) or 1.0
-    hi_text = fmt(high.quantize(Decimal("0.01")))
-    lo_text = fmt(low.quantize(Decimal("0.01")))
+    hi_text, lo_text = fmt(high), fmt(low)
     left = max(LEFT, 8 + CHAR_WIDTH * max(len(hi_text), len(lo_text)))
     plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
 

@@ -210,13 +210,11 @@ def target_text(kpi: Kpi) -> str:
 def forecast_sentence(kpi: Kpi, result: forecast.Forecast | None) -> str:
     if result is None:
         return ""
-    target = target_text(kpi)
-    if kpi.direction == "range":
-        target = f"the range {target}"
     return result.sentence(
-        target,
+        target_text(kpi),
         unit=kpi.unit_label,
         formatter=lambda v, unit: with_unit(round(v, 1), unit),
+        direction=kpi.direction,
     )
 
 

@@ -262,7 +262,7 @@ def test_the_chart_has_a_text_summary_and_a_table_of_its_points(cast, login):
     html = login(cast.member).get(url("kpi_detail", cast, kpi.pk)).content.decode()
     assert 'role="img"' in html and 'aria-label="Uptime: 3 measurements from' in html
     assert "target range 40 ms to 60 ms" in html
-    assert "of the range 40 ms–60 ms by" in html
+    assert "outside the range 40 ms–60 ms: at risk" in html
     assert 'class="kpi-chart-band"' in html and 'class="kpi-chart-forecast"' in html
     assert "Show as a table" in html and html.count('data-label="Value">70 ms<') == 2
     assert "style=" not in html.split('id="kpi-history"')[1].split("</svg>")[0]
@@ -461,3 +461,26 @@ def test_the_list_draws_a_computed_kpis_recent_roll_up_values(cast, login):
     assert len(rows["All teams"].spark.points) == 3
     assert len(rows["Team A"].spark.points) == 2
     assert response.content.decode().count('class="sparkline"') == 2
+
+
+@pytest.mark.parametrize(
+    ("direction", "target", "low", "values", "said"),
+    [
+        ("lower", 250, None, [330, 300, 270], "below the 250 ms target"),
+        ("lower", 100, None, [330, 300, 270], "above the 100 ms target: at risk"),
+        ("range", 252, 248, [249, 250, 251], "outside the range 248 ms–252 ms: at risk"),
+        ("range", 260, 248, [249, 250, 251], "inside the range 248 ms–260 ms"),
+    ],
+)
+def test_the_forecast_says_which_side_of_a_lower_or_range_target_it_lands(
+    cast, login, direction, target, low, values, said
+):
+    kpi = make_kpi(cast.member, name="Latency", unit_label="ms", direction=direction,
+                   target=target, target_low=low, amber_threshold=1 if low else target + 50,
+                   red_threshold=3 if low else target + 100, cadence="weekly")  # fmt: skip
+    CycleFactory(org=cast.org, start=timezone.localdate() - timedelta(days=30),
+                 end=timezone.localdate() + timedelta(days=20))  # fmt: skip
+    add_values(kpi, values, days_apart=7, end=timezone.now())
+    sentence = login(cast.member).get(url("kpi_detail", cast, kpi.pk)).context["forecast_sentence"]
+    assert sentence.startswith("On course for ") and sentence.endswith(said)
+    assert " of " not in sentence  # not "reach 240 ms of 250 ms"

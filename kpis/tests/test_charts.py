@@ -1,0 +1,35 @@
+"""The KPI history chart's scale labels."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from kpis.charts import history_chart
+from kpis.models import Kpi
+
+BASE = datetime(2026, 11, 1, 6, tzinfo=UTC)
+
+
+def axis_labels(kpi: Kpi, values) -> list[str]:
+    points = [(BASE + timedelta(days=i), D(str(v))) for i, v in enumerate(values)]
+    svg = str(history_chart(kpi, points).svg)
+    return re.findall(
+        r'class="kpi-chart-axis" x="[\d.]+" y="[\d.]+" text-anchor="end"[^>]*>([^<]+)<', svg
+    )
+
+
+def test_the_scale_ends_are_round_numbers_in_the_kpis_unit():
+    latency = Kpi(name="p95", unit_label="ms", direction="lower", target=D(250),
+                  amber_threshold=D(300), red_threshold=D(400))  # fmt: skip
+    labels = axis_labels(latency, [465, 282, 310])
+    # Not "475.75 ms" and "239.25 ms": whole milliseconds, the scale rounded outwards.
+    assert labels[:2] == ["476 ms", "239 ms"]
+
+
+def test_a_narrow_scale_keeps_the_places_it_needs():
+    uptime = Kpi(name="Uptime", unit_label="%", direction="higher", target=D("99.95"),
+                 amber_threshold=D("99.9"), red_threshold=D("99.5"))  # fmt: skip
+    labels = axis_labels(uptime, ["99.2", "100", "99.8"])
+    assert labels[:2] == ["100.1%", "99.1%"]
