@@ -100,6 +100,8 @@ def history_chart(
         high, low = high + 1, low - 1
     pad = (high - low) / 20
     low, high = _outward(low - pad, high + pad)
+    if low < 0 <= min(values):  # counts and costs: no scale below zero
+        low = Decimal(0)
     start = _moment(points[0][0])
     end = _moment(forecast.by) if forecast is not None else _moment(points[-1][0])
     end = max(end, _moment(points[-1][0]))

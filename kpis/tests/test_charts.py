@@ -33,3 +33,9 @@ def test_a_narrow_scale_keeps_the_places_it_needs():
                  amber_threshold=D("99.9"), red_threshold=D("99.5"))  # fmt: skip
     labels = axis_labels(uptime, ["99.2", "100", "99.8"])
     assert labels[:2] == ["100.1%", "99.1%"]
+
+
+def test_a_scale_of_counts_stops_at_zero():
+    incidents = Kpi(name="Incidents", unit_label="incidents", direction="lower", target=D(1),
+                    amber_threshold=D(2), red_threshold=D(4))  # fmt: skip
+    assert axis_labels(incidents, [0, 8, 3])[:2] == ["9 incidents", "0 incidents"]

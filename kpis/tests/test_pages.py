@@ -3,7 +3,7 @@ create and edit, and the KPIs on a goal's page."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -232,6 +232,19 @@ def test_a_computed_kpi_shows_its_children_and_refuses_entry(cast, login):
     assert response.status_code == 400
     assert services.COMPUTED_KPI in response.content.decode()
     assert count(parent) == 0
+
+
+def test_a_computed_kpi_says_which_period_its_value_is_for_not_when_measured(cast, login):
+    parent = make_kpi(cast.member, name="All teams", cadence="weekly")
+    make_kpi(cast.member, name="Team A", parent=parent)
+    with tenant_context(cast.org.pk):
+        Kpi.objects.filter(pk=parent.pk).update(
+            latest_value=12, latest_at=timezone.make_aware(datetime(2026, 11, 30))
+        )
+    html = login(cast.member).get(url("kpi_detail", cast, parent.pk)).content.decode()
+    headline = html.split("kpi-headline")[1].split("</p>")[0]
+    assert 'computed for the week of <time datetime="2026-11-30">30 Nov 2026</time>' in headline
+    assert "measured" not in headline
 
 
 # --- The chart and the forecast -------------------------------------------------------
