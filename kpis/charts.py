@@ -25,6 +25,7 @@ from kpis.forecast import Forecast
 from kpis.models import Direction, Kpi
 
 WIDTH = 640
+NARROW = 340  # about a phone's card at 390 px: drawn near 1:1, labels stay readable
 HEIGHT = 240
 LEFT = 56  # room for the value labels, at least
 CHAR_WIDTH = 8  # about, at font-size 13
@@ -87,9 +88,40 @@ def history_chart(
     forecast: Forecast | None = None,
     dom_id: str = "kpi-chart",
 ) -> HistoryChart | None:
-    """The chart of ``points`` (time, value), oldest first; None when there are none."""
+    """The chart of ``points`` (time, value), oldest first; None when there are none.
+
+    Drawn twice: at WIDTH for wide screens and at NARROW for phones (CSS shows one),
+    because a 640-wide drawing shrunk to a phone's width shrinks its labels to 6 px."""
     if not points:
         return None
+    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    summary = _summary(kpi, points, forecast, fmt)
+    svg = _draw(
+        kpi, points, forecast, dom_id=dom_id, width=WIDTH, svg_class="kpi-chart-wide", aria=summary
+    )
+    narrow = _draw(
+        kpi,
+        points,
+        forecast,
+        dom_id=f"{dom_id}-narrow",
+        width=NARROW,
+        svg_class="kpi-chart-narrow",
+        aria=summary,
+    )
+    return HistoryChart(svg=svg + narrow, summary=summary)
+
+
+def _draw(
+    kpi: Kpi,
+    points,
+    forecast: Forecast | None,
+    *,
+    dom_id: str,
+    width: int,
+    svg_class: str,
+    aria: str,
+) -> SafeString:
+    """One drawing of the chart, ``width`` user units wide."""
     fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
     lines = _lines(kpi)
     values = [Decimal(v) for _, v in points] + [v for _, _, v in lines]
@@ -108,7 +140,7 @@ def history_chart(
     span = (end - start) or 1.0
     hi_text, lo_text = fmt(high), fmt(low)
     left = max(LEFT, 8 + CHAR_WIDTH * max(len(hi_text), len(lo_text)))
-    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - left - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(when: date | datetime) -> float:
         if len(points) == 1 and forecast is None:
@@ -133,22 +165,28 @@ def history_chart(
             )
         )
     colours = {"kpi-chart-target": TARGET, "kpi-chart-amber": AMBER, "kpi-chart-red": RED}
+    labels: list[SafeString] = []  # drawn last, with a white halo, so the line never hides them
     for css, label, value in lines:
         ly = y(value)
         parts.append(
             format_html(
                 '<line class="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
-                ' stroke-width="1" stroke-dasharray="{}"></line>'
-                '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
-                ' font-size="13" fill="{}">{} {}</text>',
+                ' stroke-width="1" stroke-dasharray="{}"></line>',
                 css,
                 left,
                 _f(ly),
-                WIDTH - RIGHT,
+                width - RIGHT,
                 _f(ly),
                 colours[css],
                 "none" if css == "kpi-chart-target" else "6 3",
-                WIDTH - RIGHT - 2,
+            )
+        )
+        labels.append(
+            format_html(
+                '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
+                ' font-size="13" fill="{}" stroke="#ffffff" stroke-width="3"'
+                ' stroke-linejoin="round" paint-order="stroke">{} {}</text>',
+                width - RIGHT - 2,
                 _f(ly - 3),
                 colours[css],
                 label,
@@ -174,7 +212,7 @@ def history_chart(
             hi=hi_text,
             lo=lo_text,
             x0=left,
-            x1=WIDTH - RIGHT,
+            x1=width - RIGHT,
             yb=TOP + plot_h,
             dy=HEIGHT - 8,
             first=date_format(timezone.localtime(points[0][0]).date(), "j M Y"),
@@ -213,17 +251,17 @@ def history_chart(
                 FORECAST,
             )
         )
-    summary = _summary(kpi, points, forecast, fmt)
-    svg = format_html(
-        '<svg class="kpi-chart" id="{id}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"'
-        ' focusable="false" preserveAspectRatio="xMidYMid meet">{body}</svg>',
+    parts += labels
+    return format_html(
+        '<svg class="kpi-chart {css}" id="{id}" viewBox="0 0 {w} {h}" role="img"'
+        ' aria-label="{label}" focusable="false" preserveAspectRatio="xMidYMid meet">{body}</svg>',
+        css=svg_class,
         id=dom_id,
-        w=WIDTH,
+        w=width,
         h=HEIGHT,
-        label=summary,
+        label=aria,
         body=SafeString("".join(parts)),
     )
-    return HistoryChart(svg=svg, summary=summary)
 
 
 def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:

@@ -39,3 +39,14 @@ def test_a_scale_of_counts_stops_at_zero():
     incidents = Kpi(name="Incidents", unit_label="incidents", direction="lower", target=D(1),
                     amber_threshold=D(2), red_threshold=D(4))  # fmt: skip
     assert axis_labels(incidents, [0, 8, 3])[:2] == ["9 incidents", "0 incidents"]
+
+
+def test_it_draws_a_narrow_chart_for_phones_with_the_same_description():
+    incidents = Kpi(name="Incidents", unit_label="incidents", direction="lower", target=D(1),
+                    amber_threshold=D(2), red_threshold=D(4))  # fmt: skip
+    points = [(BASE + timedelta(days=i), D(v)) for i, v in enumerate([3, 1, 2])]
+    svg = str(history_chart(incidents, points).svg)
+    # The CSS shows the narrow one below 40rem, so its 13-unit labels stay 13 px or so.
+    assert 'class="kpi-chart kpi-chart-wide" id="kpi-chart" viewBox="0 0 640 240"' in svg
+    assert 'class="kpi-chart kpi-chart-narrow" id="kpi-chart-narrow" viewBox="0 0 340 240"' in svg
+    assert svg.count('aria-label="Incidents: 3 measurements') == 2
