@@ -681,9 +681,13 @@ def backfill_snapshots(
     progress_rows = []
     for pk, title, progress, status in counted:
         rng = random.Random(f"cairn-snapshot-{org.slug}-{title}")
+        # Progress moves on check-in days (weekly, on the goal's own weekday), by
+        # uneven steps around a slightly late-starting ramp.
+        offset, value = rng.randrange(7), 0.0
         for i, day in enumerate(days):
-            share = (i + 1) / (len(days) + 1)
-            value = progress * share**1.15 + rng.gauss(0, 0.012) * share
+            if (i + offset) % 7 == 6:
+                share = (i + 1) / (len(days) + 1)
+                value = progress * share**1.15 + rng.gauss(0, 0.03) * share
             progress_rows.append(
                 ProgressSnapshot(
                     org=org,

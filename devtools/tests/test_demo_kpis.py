@@ -306,7 +306,8 @@ def test_it_backfills_a_daily_history_for_this_cycles_charts(seeded, slug):
         assert days == [start + timedelta(days=i) for i in range(past)], goal.title
         values = [s.progress for s in by_goal[goal.pk]]
         assert all(0 <= v <= 1 for v in values)
-        assert values[0] <= 0.05 and abs(values[-1] - goal.progress) <= 0.1, goal.title
+        assert values[0] <= 0.05 and abs(values[-1] - goal.progress) <= 0.15, goal.title
+    assert len(set(values)) > 1
     # Every KPI with a value before yesterday has one a day; the new one has none.
     measured = [k for k in q.kpis if k.latest_value is not None]
     assert len(kpi_days) >= len(measured) - 1

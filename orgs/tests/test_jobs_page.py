@@ -71,7 +71,10 @@ def test_it_shows_each_jobs_runs_in_the_organisations_time(cast, login):
     assert "7 Dec 2026" in page and "08:30" in page
     assert "2.5 s" in page
     assert "Succeeded" in page and "14 digests sent, 3 already sent" in page
-    assert "Failed" in page and "(attempt 2)" in page
+    # Cycle reminders run daily: a second try that day is said in those words.
+    assert "Failed" in page and "(ran 2 times for this day)" in page
+    # Titles in words; the job's name only where it is typed, in the command.
+    assert "(reminders)" not in page and "run_periodic reminders</code>" in page
     assert '<p class="job-error-line">OperationalError: the database went away</p>' in page
     assert "Scheduled" in page and "By hand (run_periodic)" in page
     assert "99 digests" not in page  # Globex's runs are Globex's
