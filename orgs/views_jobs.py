@@ -51,6 +51,8 @@ def _describe(run: JobRun, job: periodic.PeriodicJob) -> JobRun:
     seconds = max(run.duration.total_seconds(), 0) if run.duration is not None else None
     if seconds is None:
         run.took = ""
+    elif seconds < 0.05:
+        run.took = "under 0.1 s"
     elif seconds < 60:
         run.took = f"{seconds:.1f} s"
     else:

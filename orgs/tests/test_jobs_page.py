@@ -169,3 +169,15 @@ def test_the_settings_menu_links_the_page_for_admins_only(cast, login, client):
     assert _url(cast.org) in login(cast.admin).get(settings_page).content.decode()
     client.logout()
     assert _url(cast.org) not in login(cast.member).get(settings_page).content.decode()
+
+
+def test_it_says_what_the_kpi_jobs_did_in_words(cast, login):
+    at = datetime(2026, 12, 6, 19, 30, tzinfo=UTC)
+    _run(cast.org, "snapshots", at=at, finished_at=at + timedelta(seconds=0.01),
+         outcome=JobRun.Outcome.SUCCESS, counts={"goal_snapshots": 39, "kpi_snapshots": 11},
+         trigger="beat")  # fmt: skip
+
+    page = login(cast.admin).get(_url(cast.org)).content.decode()
+
+    assert "39 goal snapshots, 11 KPI snapshots" in page  # not "11 kpi snapshots"
+    assert "under 0.1 s" in page  # not "0.0 s"
