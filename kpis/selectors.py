@@ -122,7 +122,14 @@ def list_rows(kpis: list[Kpi]) -> list[KpiRow]:
 
 
 def value_text(kpi: Kpi, value) -> str:
-    return "—" if value is None else with_unit(value, kpi.unit_label)
+    """The value in the KPI's unit. Four decimal places come from a computed mean (the
+    roll-up stores four; people type fewer): shown with two, 93.97% not 93.9667%."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value))
+    if value.normalize().as_tuple().exponent < -3:
+        value = value.quantize(Decimal("0.01"))
+    return with_unit(value, kpi.unit_label)
 
 
 # --- The detail page ----------------------------------------------------------------

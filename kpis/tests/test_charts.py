@@ -1,4 +1,4 @@
-"""The KPI history chart's scale labels."""
+"""The KPI history chart and how KPI values are written."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 from kpis.charts import history_chart
 from kpis.models import Kpi
+from kpis.selectors import value_text
 
 BASE = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
@@ -50,3 +51,11 @@ def test_it_draws_a_narrow_chart_for_phones_with_the_same_description():
     assert 'class="kpi-chart kpi-chart-wide" id="kpi-chart" viewBox="0 0 640 240"' in svg
     assert 'class="kpi-chart kpi-chart-narrow" id="kpi-chart-narrow" viewBox="0 0 340 240"' in svg
     assert svg.count('aria-label="Incidents: 3 measurements') == 2
+
+
+def test_a_computed_means_four_places_show_as_two_and_typed_values_as_typed():
+    yield_kpi = Kpi(name="Yield", unit_label="%")
+    assert value_text(yield_kpi, D("93.9667")) == "93.97%"
+    assert value_text(yield_kpi, D("99.9530")) == "99.953%"
+    assert value_text(yield_kpi, D("94.6000")) == "94.6%"
+    assert value_text(yield_kpi, None) == "—"
