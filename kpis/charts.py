@@ -81,6 +81,17 @@ def _outward(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
     return low.quantize(step, rounding=ROUND_FLOOR), high.quantize(step, rounding=ROUND_CEILING)
 
 
+def value_text(kpi: Kpi, value) -> str:
+    """The value in the KPI's unit. Four decimal places come from a computed mean (the
+    roll-up stores four; people type fewer): shown with two, 93.97% not 93.9667%."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value))
+    if value.normalize().as_tuple().exponent < -3:
+        value = value.quantize(Decimal("0.01"))
+    return with_unit(value, kpi.unit_label)
+
+
 def history_chart(
     kpi: Kpi,
     points: Sequence[tuple[datetime, Decimal]],
@@ -94,7 +105,7 @@ def history_chart(
     because a 640-wide drawing shrunk to a phone's width shrinks its labels to 6 px."""
     if not points:
         return None
-    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
     summary = _summary(kpi, points, forecast, fmt)
     svg = _draw(
         kpi, points, forecast, dom_id=dom_id, width=WIDTH, svg_class="kpi-chart-wide", aria=summary
@@ -122,7 +133,7 @@ def _draw(
     aria: str,
 ) -> SafeString:
     """One drawing of the chart, ``width`` user units wide."""
-    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
     lines = _lines(kpi)
     values = [Decimal(v) for _, v in points] + [v for _, _, v in lines]
     if forecast is not None:
@@ -291,7 +302,7 @@ def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:
 
 def sparkline(kpi: Kpi, history: Sequence[tuple[datetime, Decimal]]):
     """The list's small chart of a KPI's recent values (goals.charts' sparkline)."""
-    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
     chart = goal_charts.sparkline(
         history, target=kpi.target, dom_id=f"kpi-spark-{kpi.pk}", title=kpi.name, fmt=fmt
     )

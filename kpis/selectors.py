@@ -21,7 +21,7 @@ from goals.access import Actor
 from goals.charts import with_unit
 from goals.models import Cycle, Goal
 from kpis import access, forecast, status
-from kpis.charts import sparkline
+from kpis.charts import sparkline, value_text
 from kpis.models import Cadence, Kpi, Measurement, PeriodValue
 
 SPARK_POINTS = 12  # recent values per row of the list
@@ -119,17 +119,6 @@ def list_rows(kpis: list[Kpi]) -> list[KpiRow]:
         )
         for kpi in kpis
     ]
-
-
-def value_text(kpi: Kpi, value) -> str:
-    """The value in the KPI's unit. Four decimal places come from a computed mean (the
-    roll-up stores four; people type fewer): shown with two, 93.97% not 93.9667%."""
-    if value is None:
-        return "—"
-    value = Decimal(str(value))
-    if value.normalize().as_tuple().exponent < -3:
-        value = value.quantize(Decimal("0.01"))
-    return with_unit(value, kpi.unit_label)
 
 
 # --- The detail page ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 from kpis.charts import history_chart
 from kpis.models import Kpi
-from kpis.selectors import value_text
+from kpis.selectors import value_text  # re-exported from kpis.charts
 
 BASE = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
