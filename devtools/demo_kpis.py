@@ -782,13 +782,39 @@ def _ends(
     key_results: dict[tuple[int, str], KeyResult],
 ) -> dict[str, float]:
     """The latest value of each KPI that drives a key result: the key result's current
-    value (from the cascade's check-ins), so the first roll-up does not move it."""
-    ends = {}
+    value (from the cascade's check-ins), so the first roll-up does not move it. A
+    computed KPI's children end shifted alike, so that their weighted mean lands on it
+    (the lightest child takes the rounding)."""
+    ends: dict[str, float] = {}
     for spec, _kpi in created:
-        goal = goals.get(spec.drives[0]) if spec.drives and spec.trend else None
+        goal = goals.get(spec.drives[0]) if spec.drives else None
         kr = key_results.get((goal.pk, spec.drives[1])) if goal is not None else None
-        if kr is not None:
+        if kr is None:
+            continue
+        if spec.trend:
             ends[spec.name] = float(kr.current_value)
+            continue
+        children = [s for s, _k in created if s.parent == spec.name and s.trend]
+        if not children or spec.aggregation not in (Aggregation.MEAN, Aggregation.WEIGHTED_MEAN):
+            continue
+        weigh = spec.aggregation == Aggregation.WEIGHTED_MEAN
+        weights = [Decimal(c.weight) if weigh else Decimal(1) for c in children]
+        goal_value = Decimal(kr.current_value)
+        mean = sum(
+            (w * Decimal(str(c.trend.end)) for c, w in zip(children, weights, strict=True)),
+            Decimal(0),
+        ) / sum(weights)
+        shifted = [
+            (Decimal(str(c.trend.end)) + goal_value - mean).quantize(Decimal(c.trend.step))
+            for c in children
+        ]
+        rest = goal_value * sum(weights) - sum(
+            (w * e for w, e in zip(weights, shifted, strict=True)), Decimal(0)
+        )
+        lightest = weights.index(min(weights))
+        shifted[lightest] += rest / weights[lightest]
+        for child, end in zip(children, shifted, strict=True):
+            ends[child.name] = float(end)
     return ends
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.models import JobRun
 from core.tenancy import tenant_context
 from devtools import demo, demo_kpis
-from goals.models import COUNTED_STATUSES, Goal, KeyResult, Level, ProgressSnapshot
+from goals.models import COUNTED_STATUSES, CheckIn, Goal, KeyResult, Level, ProgressSnapshot
 from kpis import services
 from kpis.models import (
     Aggregation,
@@ -278,6 +278,10 @@ def test_it_runs_the_first_roll_up_so_computed_kpis_and_their_key_results_have_v
     for kr in q.driven:
         kpi = next(k for k in q.kpis if k.pk == kr.kpi_id)
         assert kr.current_value == kpi.latest_value, kr.title
+    # The KPIs end where the cascade's check-ins left their key results (a computed
+    # KPI's children average to it): the first roll-up moves none of them.
+    with tenant_context(q.org.pk):
+        assert not CheckIn.objects.filter(org=q.org, kpi__isnull=False).exists()
 
 
 @pytest.mark.parametrize("slug", SLUGS)
