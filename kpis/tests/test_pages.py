@@ -232,6 +232,10 @@ def test_a_computed_kpi_shows_its_children_and_refuses_entry(cast, login):
     assert response.status_code == 400
     assert services.COMPUTED_KPI in response.content.decode()
     assert count(parent) == 0
+    with tenant_context(cast.org.pk):
+        Kpi.objects.filter(pk=parent.pk).update(aggregation="weighted_mean")
+    html = client.get(url("kpi_detail", cast, parent.pk)).content.decode()
+    assert "by weighted mean (by each child KPI&#x27;s weight)" in html  # not "kpi's"
 
 
 def test_a_computed_kpi_says_which_period_its_value_is_for_not_when_measured(cast, login):
