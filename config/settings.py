@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orgs.tasks.purge_expired_invitations",
         "schedule": 6 * 60 * 60,
     },
+    "purge-idempotent-requests": {
+        "task": "kpis.tasks.purge_idempotent_requests",
+        "schedule": 24 * 60 * 60,
+    },
     "notifications-sweep": {
         "task": "notifications.tasks.sweep",
         "schedule": 60,

@@ -5,10 +5,11 @@ progress is at most 10 points behind that and its latest confidence is not low;
 at risk when at most 25 points behind (or on pace with low confidence); off track
 otherwise. A goal on track whose numeric key result is projected (least squares over
 its recent check-ins, at least three, goals.forecasts) to miss its target by the
-cycle's end is at risk too. It is stale when nobody checked in within the organisation's cadence
-(counted from the goal's last change, its updated_at, when there was never a
-check-in: approving is such a change, and so is any later edit; the tree's
-"stale" filter in goals.selectors counts the same way).
+cycle's end is at risk too: the goal stores that (``Goal.forecast_misses``, kept by
+goals.forecasts), so every page, filter and the API agree. It is stale when nobody
+checked in within the organisation's cadence (counted from the goal's last change,
+its updated_at, when there was never a check-in: approving is such a change, and so
+is any later edit; the tree's "stale" filter in goals.selectors counts the same way).
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def health(
     cadence: str,
     today: date | None = None,
     now: datetime | None = None,
-    forecasts: Iterable = (),
+    forecasts: Iterable | None = None,
 ) -> Health:
     """``forecasts``: the projections (kpis.forecast.Forecast) of its counted key
-    results; None or none for those with fewer than three check-ins."""
+    results, None for those with fewer than three check-ins; when not given, the
+    goal's stored ``forecast_misses``."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     expected = elapsed_share(cycle_start, cycle_end, today)
@@ -71,7 +73,11 @@ def health(
     else:
         code, label = "off_track", "Off track"
     reason = ""
-    if code == "on_track" and any(f is not None and not f.reaches for f in forecasts):
+    if forecasts is None:
+        misses = goal.forecast_misses
+    else:
+        misses = any(f is not None and not f.reaches for f in forecasts)
+    if code == "on_track" and misses:
         code, label = "at_risk", "At risk"
         reason = FORECAST_MISSES
     since = goal.last_checkin_at or goal.updated_at
@@ -79,7 +85,7 @@ def health(
     return Health(code, label, expected, stale, reason)
 
 
-def health_for(goal: Goal, org, forecasts: Iterable = ()) -> Health:
+def health_for(goal: Goal, org, forecasts: Iterable | None = None) -> Health:
     """Health of a goal whose cycle is loaded (select_related("cycle"))."""
     return health(
         goal,

@@ -127,6 +127,9 @@ class Goal(TreeNode, TenantModel):
     # who asked and when, and the goal as it was then (to show what changed since).
     last_changes_request = models.JSONField(null=True, blank=True)
     last_checkin_at = models.DateTimeField(null=True, blank=True)
+    # A counted numeric key result's trend (goals.forecasts) misses its target by the
+    # cycle's end: stored so every page, filter and the API read the same "at risk".
+    forecast_misses = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         Membership, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -143,15 +143,17 @@ def health_q(
     active = Q(status=GoalStatus.APPROVED)
     near = Q(progress__gte=expected - ON_TRACK_GAP)
     behind = Q(progress__gte=expected - AT_RISK_GAP)
-    low = Q(confidence=Confidence.LOW)
+    # Low confidence, or a key result's trend missing its target (stored), turns an
+    # on-pace goal at risk.
+    doubt = Q(confidence=Confidence.LOW) | Q(forecast_misses=True)
     if code == "on_track":
-        return active & near & ~low
+        return active & near & ~doubt
     if code == "at_risk":
-        return active & behind & (~near | low)
+        return active & behind & (~near | doubt)
     if code == "off_track":
         return active & ~behind
     if code == "at_risk_or_off_track":
-        return active & (~near | low)
+        return active & (~near | doubt)
     if code == "stale":
         cutoff = now - timedelta(days=CADENCE_DAYS.get(cadence, 7))
         return active & (
@@ -603,8 +605,14 @@ def alignment_report(*, actor: Actor, cycle: Cycle) -> AlignmentReport:
 def recent_checkins(*, org_id: int, key_results: list[int], limit: int) -> list[CheckIn]:
     """The latest ``limit`` check-ins of each key result, newest first: one query,
     however long the histories are."""
-    checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
+    checkins = latest_checkins(org_id=org_id, key_results=key_results, limit=limit)
     checkins = checkins.select_related("author__user", "kpi")
+    return list(checkins.order_by("key_result_id", "-created_at", "-pk"))
+
+
+def latest_checkins(*, org_id: int, key_results: list[int], limit: int) -> QuerySet[CheckIn]:
+    """The latest ``limit`` check-ins of each key result, unordered (one query)."""
+    checkins = CheckIn.objects.filter(org=org_id, key_result__in=key_results)
     if connection.vendor == "postgresql":
         # For each key result its latest few from the (org, key result, time) index: a
         # row number over each key result's check-ins read all of them (6,000 buffers
@@ -629,7 +637,7 @@ def recent_checkins(*, org_id: int, key_results: list[int], limit: int) -> list[
         by_kr = {"partition_by": [F("key_result_id")]}
         newest = Window(RowNumber(), order_by=[F("created_at").desc(), F("pk").desc()], **by_kr)
         checkins = checkins.annotate(rank=newest).filter(rank__lte=limit)
-    return list(checkins.order_by("key_result_id", "-created_at", "-pk"))
+    return checkins
 
 
 def organisation_trend(*, org_id: int, today: date):

@@ -19,6 +19,9 @@ a handful of queries per step, never one per KPI, key result or goal.
    latest period value at the KPI's cadence: when it differs, a check-in made by
    the KPI is recorded (with its goal event, as ``checkin_create`` records one).
 5. ``goals.rollup`` recomputes every key result and goal; drifted ones are repaired.
+6. Goals with check-ins since the last run (those made by KPIs in step 4 among them;
+   every active goal on the first run) store whether a key result's trend misses its
+   target (``goals.forecasts.refresh_forecast_misses``).
 
 Every ``PeriodValue`` is computed here, so every one is marked ``source=rollup``;
 its explanation says from what: ``{"rule": "sum", "points": 24}`` for a KPI's own
@@ -37,6 +40,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from core.models import JobRun
+from goals.forecasts import refresh_forecast_misses
 from goals.models import CheckIn, EventKind, Goal, GoalStatus, KeyResult
 from goals.rollup import key_result_progress, recompute_all_counted
 from goals.services.events import event_build, jsonable, record_events_bulk
@@ -133,12 +137,25 @@ def rollup_org(org_id: int, *, now: datetime, tz: ZoneInfo | None = None) -> dic
     _store_latest(org_id, kpis, children, latest, tz, since=since)
     moved = _follow_kpis(org_id, kpis, latest, now=now)
     _computed, _krs, goals_repaired = recompute_all_counted(org_id)
+    forecasts_changed = _refresh_forecasts(org_id, since=since)
     return {
         "period_values": period_values,
         "rolled_up": rolled_up,
         "key_results_moved": moved,
         "goals_repaired": goals_repaired,
+        "forecasts_changed": forecasts_changed,
     }
+
+
+def _refresh_forecasts(org_id: int, *, since: datetime | None) -> int:
+    """Step 6: the goals whose key results were checked in since ``since`` (all active
+    ones when None) store whether a trend misses; returns how many changed."""
+    if since is None:
+        return refresh_forecast_misses(org_id)
+    # Every check-in sets its goal's last_checkin_at (step 4 and checkin_create): the
+    # goals table, not every check-in, tells which were checked in.
+    checked_in = Goal.objects.filter(org=org_id, last_checkin_at__gte=since).values("pk")
+    return refresh_forecast_misses(org_id, checked_in)
 
 
 def _aggregate_leaves(org_id, kpis, children, *, since, tz, now) -> set[tuple[int, str, date]]:

@@ -105,6 +105,10 @@ class HealthSerializer(serializers.Serializer):
     expected_percent = serializers.IntegerField(
         help_text="The progress expected by now from the time elapsed in the cycle."
     )
+    reason = serializers.CharField(
+        help_text="Why a goal on pace is at risk (a key result's trend misses its target "
+        "by the cycle's end); empty otherwise."
+    )
 
 
 def health_data(health: Health) -> dict:
@@ -113,6 +117,7 @@ def health_data(health: Health) -> dict:
         "label": health.label,
         "stale": health.stale,
         "expected_percent": health.expected_percent,
+        "reason": health.reason,
     }
 
 

@@ -22,6 +22,7 @@ from goals.access import (
     NOT_ALLOWED,
     Actor,
 )
+from goals.forecasts import refresh_forecast_misses
 from goals.models import (
     Cycle,
     EventKind,
@@ -110,9 +111,13 @@ def cycle_save(
         clash = clash.exclude(pk=cycle.pk)
     if clash.exists():
         raise ValidationError({"name": "There is already a cycle with this name."})
+    moved_end = cycle is not None and cycle.end != end
     cycle = cycle or Cycle(org_id=org_id)
     cycle.name, cycle.start, cycle.end, cycle.status = name.strip(), start, end, status
     cycle.save()
+    if moved_end:
+        # Every trend is projected to the cycle's end.
+        refresh_forecast_misses(org_id, Goal.objects.filter(org=org_id, cycle=cycle).values("pk"))
     return cycle
 
 
@@ -314,6 +319,8 @@ def goal_approve(*, actor: Actor, goal: Goal, _on_creation: bool = False) -> Goa
     if applied:
         after["applied"] = applied
     record(goal, actor, EventKind.APPROVED, before, after)
+    # Approved targets, directions and key results change where the trends lead.
+    refresh_forecast_misses(goal.org_id, [goal.pk])
     refresh_chains(goal.org_id, [goal.pk, old_parent_id])
     notify_goal(goal, EventKind.APPROVED, actor)
     return goal

@@ -15,6 +15,7 @@ from goals.access import (
     Actor,
     check_in_refusal,
 )
+from goals.forecasts import forecastable, refresh_forecast_misses
 from goals.models import (
     CheckIn,
     EventKind,
@@ -284,6 +285,8 @@ def checkin_create(
     if confidence:
         updates["confidence"] = confidence
     Goal.objects.filter(pk=goal.pk, org=goal.org_id).update(**updates)
+    if forecastable(kr):  # only this key result's trend moved
+        refresh_forecast_misses(goal.org_id, [goal.pk])
     record(
         goal,
         actor,

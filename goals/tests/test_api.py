@@ -226,6 +226,7 @@ def test_it_shows_a_goal_with_key_results_progress_and_health(cast, cycle, casca
         "label": "On track",
         "stale": False,
         "expected_percent": 50,
+        "reason": "",
     }
     assert body["needs_reapproval"] is False
     assert body["due_date"] == cycle.end.isoformat()
@@ -1028,6 +1029,7 @@ def test_it_nests_the_visible_goals_of_a_cycle(cast, cycle, cascade):
             "label": "Off track",
             "stale": False,
             "expected_percent": 50,
+            "reason": "",
         },
         "needs_reapproval": False,
         "children": node["children"],

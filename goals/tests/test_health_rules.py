@@ -18,6 +18,7 @@ from core.tenancy import tenant_context
 from goals.health import health, health_for
 from goals.models import Confidence, Goal, GoalEvent, GoalStatus
 from goals.selectors import health_q
+from kpis.forecast import Forecast
 from orgs.models import Organization
 from tests.factories import GoalFactory
 
@@ -216,3 +217,90 @@ def test_an_unknown_cadence_counts_as_weekly(cadence):
     week, second = timedelta(days=7), timedelta(seconds=1)
     assert stale_after(cadence, since=week) is False
     assert stale_after(cadence, since=week + second) is True
+
+
+# --- A key result's trend -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "confidence", "code", "reason"),
+    [
+        (50, "", "at_risk", health_module.FORECAST_MISSES),  # on pace: the trend decides
+        (60, "", "at_risk", health_module.FORECAST_MISSES),  # exactly 10 behind: still on pace
+        (61, "", "at_risk", ""),  # behind already: at risk by its progress, no trend reason
+        (76, "", "off_track", ""),  # off track stays off track
+        (50, Confidence.LOW, "at_risk", ""),  # low confidence says it first
+    ],
+)
+def test_a_stored_trend_that_misses_turns_only_an_on_pace_goal_at_risk(
+    day, confidence, code, reason
+):
+    result = badge(
+        day=day, progress=0.5, confidence=confidence, last_checkin_at=NOW, forecast_misses=True
+    )
+    assert (result.code, result.reason) == (code, reason)
+    assert result.label == {"at_risk": "At risk", "off_track": "Off track"}[code]
+
+
+def test_without_a_missing_trend_an_on_pace_goal_stays_on_track():
+    result = badge(day=50, progress=0.5, last_checkin_at=NOW, forecast_misses=False)
+    assert (result.code, result.reason) == ("on_track", "")
+
+
+@pytest.mark.parametrize("status", [GoalStatus.COMPLETED, GoalStatus.CANCELLED, GoalStatus.DRAFT])
+def test_a_missing_trend_leaves_inactive_goals_alone(status):
+    result = badge(status=status, progress=0.5, last_checkin_at=NOW, forecast_misses=True)
+    assert result.code != "at_risk" and result.reason == ""
+
+
+def test_the_tree_filters_agree_with_the_badge_on_a_missing_trend(cast, approved_goal):
+    with tenant_context(cast.org.pk):
+        goal = Goal.objects.select_related("cycle").get(pk=approved_goal.pk)
+        today = goal.cycle.start + (goal.cycle.end - goal.cycle.start) / 2
+        expected = goal.cycle.elapsed(today)
+        for misses, code in ((False, "on_track"), (True, "at_risk")):
+            Goal.objects.filter(pk=goal.pk).update(progress=expected, forecast_misses=misses)
+            goal = Goal.objects.select_related("cycle").get(pk=goal.pk)
+            state = health(
+                goal,
+                cycle_start=goal.cycle.start,
+                cycle_end=goal.cycle.end,
+                cadence="weekly",
+                today=today,
+            )
+            assert state.code == code
+            found = {
+                name
+                for name in ("on_track", "at_risk", "off_track", "at_risk_or_off_track")
+                if Goal.objects.filter(
+                    health_q(name, cycle=goal.cycle, cadence="weekly", today=today), pk=goal.pk
+                ).exists()
+            }
+            assert found == ({code, "at_risk_or_off_track"} if misses else {code})
+
+
+def projection(reaches: bool) -> Forecast:
+    return Forecast(value=1.0, by=END, slope_per_day=0.1, points=3, reaches=reaches)
+
+
+@pytest.mark.parametrize(
+    ("forecasts", "code"),
+    [
+        ([projection(True), projection(False)], "at_risk"),  # one that misses is enough
+        ([projection(True), None], "on_track"),  # None: fewer than three check-ins
+        ([None], "on_track"),
+        ([], "on_track"),  # given and empty: the stored flag is not read
+    ],
+)
+def test_projections_given_decide_instead_of_the_stored_flag(forecasts, code):
+    goal = Goal(status=GoalStatus.APPROVED, progress=0.5, last_checkin_at=NOW, forecast_misses=True)
+    result = health(
+        goal,
+        cycle_start=START,
+        cycle_end=END,
+        cadence="weekly",
+        today=START + timedelta(days=50),
+        now=NOW,
+        forecasts=forecasts,
+    )
+    assert result.code == code

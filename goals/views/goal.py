@@ -496,11 +496,9 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         return render(request, "goals/goal_detail.html#activity-page", context)
     key_results = _key_result_rows(goal)
     _add_forecasts(goal, key_results)
-    health = health_for(
-        goal,
-        request.org,
-        forecasts=[kr.forecast for kr in key_results if not kr.awaiting_approval],
-    )
+    # The badge reads the stored flag, as every other page does; the projections above
+    # only say where each key result is heading.
+    health = health_for(goal, request.org)
     children = list(actor.visible_goals().filter(parent=goal).select_related("owner__user", "unit"))
     explanation = why(
         goal,

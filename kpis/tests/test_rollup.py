@@ -222,6 +222,7 @@ def test_running_twice_changes_nothing_the_second_time(cast, make_kpi, measure):
         "rolled_up": 0,
         "key_results_moved": 0,
         "goals_repaired": 0,
+        "forecasts_changed": 0,
     }
     later = run(cast.org, now + timedelta(hours=1))
     assert later.counts == again.counts

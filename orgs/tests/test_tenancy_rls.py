@@ -73,6 +73,44 @@ def fill_every_tenant_table(cast) -> None:
         goal_services.checkin_create(
             actor=Actor(cast.admin), key_result=goal.key_results.first(), value=Decimal(4)
         )
+        fill_kpi_and_job_tables(cast, goal, today)
+
+
+def fill_kpi_and_job_tables(cast, goal, today) -> None:
+    """KPIs, their measurements and roll-ups, snapshots, idempotent API answers, job runs."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from core.models import JobRun
+    from goals.models import ProgressSnapshot
+    from kpis.models import GoalKpi, IdempotentRequest, Kpi, KpiSnapshot, Measurement, PeriodValue
+
+    kpi = Kpi.objects.create(
+        org=cast.org,
+        owner=cast.admin,
+        name="Uptime",
+        target=Decimal(99),
+        amber_threshold=Decimal(98),
+        red_threshold=Decimal(95),
+    )
+    GoalKpi.objects.create(org=cast.org, kpi=kpi, goal=goal)
+    Measurement.objects.create(org=cast.org, kpi=kpi, value=Decimal(99), measured_at=timezone.now())
+    PeriodValue.objects.create(
+        org=cast.org, kpi=kpi, granularity="week", period_start=today, value=Decimal(99)
+    )
+    KpiSnapshot.objects.create(org=cast.org, kpi=kpi, day=today, value=Decimal(99))
+    ProgressSnapshot.objects.create(org=cast.org, goal=goal, day=today, progress=0.4)
+    IdempotentRequest.objects.create(
+        org=cast.org,
+        key="k",
+        membership=cast.admin,
+        path="/",
+        request_hash="h",
+        status_code=201,
+        response={},
+    )
+    JobRun.objects.create(org=cast.org, job="kpi_rollup", period="2026-12-07T06")
 
 
 def test_it_shows_no_tenant_row_when_no_org_is_set(cast):
