@@ -25,21 +25,26 @@ import time as clock
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from core import periodic
 from core.tenancy import tenant_context
 from devtools import demo
 from goals.access import Actor
-from goals.models import Cycle, Goal, KeyResult
+from goals.models import COUNTED_STATUSES, Cycle, Goal, KeyResult, ProgressSnapshot
 from kpis import services
 from kpis.models import (
+    CADENCE_GRANULARITY,
     Aggregation,
     Cadence,
     Direction,
     GoalKpi,
     Kpi,
+    KpiSnapshot,
     Measurement,
+    PeriodValue,
     Source,
 )
 from orgs.models import Membership, Organization, Unit
@@ -581,6 +586,8 @@ class KpiTotals:
     measurements: int = 0
     corrections: int = 0
     links: int = 0
+    goal_snapshots: int = 0
+    kpi_snapshots: int = 0
     seconds: float = 0.0
 
     def add(self, other: KpiTotals) -> None:
@@ -588,6 +595,8 @@ class KpiTotals:
         self.measurements += other.measurements
         self.corrections += other.corrections
         self.links += other.links
+        self.goal_snapshots += other.goal_snapshots
+        self.kpi_snapshots += other.kpi_snapshots
         self.seconds += other.seconds
 
 
@@ -633,18 +642,113 @@ def seed_kpis(org: Organization, *, now: datetime | None = None) -> KpiTotals:
         _add_history(org, created, now, totals, _ends(created, goals, key_results))
         totals.links = _link(org, specs, existing, goals, key_results)
         if created:
-            initial_rollup(org)
+            initial_rollup(org, now=now)
+        totals.goal_snapshots, totals.kpi_snapshots = backfill_snapshots(org, goals, now=now)
     totals.seconds = clock.perf_counter() - started
     return totals
 
 
-def initial_rollup(org: Organization) -> None:
-    """Hook: the first KPI roll-up after seeding, so computed KPIs, period values and
+def initial_rollup(org: Organization, *, now: datetime | None = None) -> None:
+    """The first KPI roll-up after seeding, so computed KPIs, period values and
     KPI-driven key results show values before the hourly job first runs.
 
-    Left for the lead to wire to ``kpis.rollup`` (being written alongside the demo).
-    Until then computed KPIs show "no data yet" until ``run_periodic kpi_rollup``.
+    Through ``core.periodic.run_job`` like ``run_periodic kpi_rollup``: the run is
+    recorded, so the next hourly run is incremental from it. Its claim and body nest
+    as savepoints in the caller's tenant transaction.
     """
+    outcome = periodic.run_job("kpi_rollup", org.pk, trigger="manual", now=now)
+    if outcome.status != "ran":
+        raise RuntimeError(outcome.line())
+
+
+def backfill_snapshots(
+    org: Organization, goals: dict[str, Goal], *, now: datetime
+) -> tuple[int, int]:
+    """Daily history for the charts of a fresh demo, for each past day of the current
+    cycle: a ProgressSnapshot per counted cascade goal (a ramp from 0 to its progress
+    now, with a little seeded noise) and a KpiSnapshot per KPI (its value as that day
+    ended). Existing rows are kept (the snapshot job's, or an earlier seed's); returns
+    how many rows of each were new."""
+    tz = ZoneInfo(org.timezone)
+    today = now.astimezone(tz).date()
+    _name, start, _end = demo.quarter(today)
+    days = [start + timedelta(days=i) for i in range((today - start).days)]
+    if not days:
+        return 0, 0
+    counted = Goal.objects.filter(
+        org=org, pk__in=[g.pk for g in goals.values()], status__in=COUNTED_STATUSES
+    ).values_list("pk", "title", "progress", "status")
+    progress_rows = []
+    for pk, title, progress, status in counted:
+        rng = random.Random(f"cairn-snapshot-{org.slug}-{title}")
+        # Progress moves on check-in days (weekly, on the goal's own weekday), by
+        # uneven steps around a slightly late-starting ramp.
+        offset, value = rng.randrange(7), 0.0
+        for i, day in enumerate(days):
+            if (i + offset) % 7 == 6:
+                share = (i + 1) / (len(days) + 1)
+                value = progress * share**1.15 + rng.gauss(0, 0.03) * share
+            progress_rows.append(
+                ProgressSnapshot(
+                    org=org,
+                    goal_id=pk,
+                    day=day,
+                    progress=round(min(max(value, 0.0), 1.0), 4),
+                    status=status,
+                )
+            )
+    kpi_rows = [
+        KpiSnapshot(org=org, kpi_id=kpi_id, day=day, value=value)
+        for kpi_id, values in _values_as_days_ended(org, days, tz).items()
+        for day, value in values
+    ]
+    before = (
+        ProgressSnapshot.objects.filter(org=org, day__gte=start).count(),
+        KpiSnapshot.objects.filter(org=org, day__gte=start).count(),
+    )
+    ProgressSnapshot.objects.bulk_create(
+        progress_rows, batch_size=BATCH_SIZE, ignore_conflicts=True
+    )
+    KpiSnapshot.objects.bulk_create(kpi_rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    return (
+        ProgressSnapshot.objects.filter(org=org, day__gte=start).count() - before[0],
+        KpiSnapshot.objects.filter(org=org, day__gte=start).count() - before[1],
+    )
+
+
+def _values_as_days_ended(
+    org: Organization, days: list[date], tz: ZoneInfo
+) -> dict[int, list[tuple[date, Decimal]]]:
+    """Each KPI's latest value as each of ``days`` ended: a measured KPI's newest current
+    measurement by then, a computed one's latest period value at its cadence."""
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
+    points: dict[int, list[tuple[date, Decimal]]] = {}
+    for kpi_id, measured_at, value in (
+        Measurement.objects.filter(org=org, is_current=True, measured_at__lt=end)
+        .order_by("kpi_id", "measured_at")
+        .values_list("kpi_id", "measured_at", "value")
+    ):
+        points.setdefault(kpi_id, []).append((measured_at.astimezone(tz).date(), value))
+    cadences = dict(Kpi.objects.filter(org=org).values_list("pk", "cadence"))
+    computed = [pk for pk in cadences if pk not in points]
+    for kpi_id, granularity, period, value in (
+        PeriodValue.objects.filter(org=org, kpi__in=computed, period_start__lte=days[-1])
+        .order_by("kpi_id", "period_start")
+        .values_list("kpi_id", "granularity", "period_start", "value")
+    ):
+        if granularity == CADENCE_GRANULARITY[cadences[kpi_id]]:
+            points.setdefault(kpi_id, []).append((period, value))
+    result: dict[int, list[tuple[date, Decimal]]] = {}
+    for kpi_id, series_ in points.items():
+        i, latest, rows = 0, None, []
+        for day in days:
+            while i < len(series_) and series_[i][0] <= day:
+                latest = series_[i][1]
+                i += 1
+            if latest is not None:
+                rows.append((day, latest))
+        result[kpi_id] = rows
+    return result
 
 
 def _current_goals(
@@ -678,13 +782,39 @@ def _ends(
     key_results: dict[tuple[int, str], KeyResult],
 ) -> dict[str, float]:
     """The latest value of each KPI that drives a key result: the key result's current
-    value (from the cascade's check-ins), so the first roll-up does not move it."""
-    ends = {}
+    value (from the cascade's check-ins), so the first roll-up does not move it. A
+    computed KPI's children end shifted alike, so that their weighted mean lands on it
+    (the lightest child takes the rounding)."""
+    ends: dict[str, float] = {}
     for spec, _kpi in created:
-        goal = goals.get(spec.drives[0]) if spec.drives and spec.trend else None
+        goal = goals.get(spec.drives[0]) if spec.drives else None
         kr = key_results.get((goal.pk, spec.drives[1])) if goal is not None else None
-        if kr is not None:
+        if kr is None:
+            continue
+        if spec.trend:
             ends[spec.name] = float(kr.current_value)
+            continue
+        children = [s for s, _k in created if s.parent == spec.name and s.trend]
+        if not children or spec.aggregation not in (Aggregation.MEAN, Aggregation.WEIGHTED_MEAN):
+            continue
+        weigh = spec.aggregation == Aggregation.WEIGHTED_MEAN
+        weights = [Decimal(c.weight) if weigh else Decimal(1) for c in children]
+        goal_value = Decimal(kr.current_value)
+        mean = sum(
+            (w * Decimal(str(c.trend.end)) for c, w in zip(children, weights, strict=True)),
+            Decimal(0),
+        ) / sum(weights)
+        shifted = [
+            (Decimal(str(c.trend.end)) + goal_value - mean).quantize(Decimal(c.trend.step))
+            for c in children
+        ]
+        rest = goal_value * sum(weights) - sum(
+            (w * e for w, e in zip(weights, shifted, strict=True)), Decimal(0)
+        )
+        lightest = weights.index(min(weights))
+        shifted[lightest] += rest / weights[lightest]
+        for child, end in zip(children, shifted, strict=True):
+            ends[child.name] = float(end)
     return ends
 
 

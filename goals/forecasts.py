@@ -61,6 +61,7 @@ def forecast_sentence(kr: KeyResult, forecast: Forecast) -> str:
     return forecast.sentence(
         with_unit(kr.target_value, kr.unit_label),
         formatter=lambda value, _unit: with_unit(round(value, 1), kr.unit_label),
+        direction="lower" if kr.direction == KeyResult.Direction.DECREASE else "higher",
     )
 
 

@@ -90,7 +90,7 @@ def approvals_waiting(org: Organization, today: date) -> dict[int, list[dict]]:
             approver = goal.owner.manager_id
         if approver is None or approver == goal.owner_id:
             continue
-        what = "changed since approval" if goal.status == GoalStatus.APPROVED else "submitted"
+        what = "Changed since approval" if goal.status == GoalStatus.APPROVED else "Submitted"
         found[approver].append(
             {"label": goal.title, "detail": f"{goal.owner.display_name} · {what}", "path": path}
         )

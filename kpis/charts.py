@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,6 +25,7 @@ from kpis.forecast import Forecast
 from kpis.models import Direction, Kpi
 
 WIDTH = 640
+NARROW = 340  # about a phone's card at 390 px: drawn near 1:1, labels stay readable
 HEIGHT = 240
 LEFT = 56  # room for the value labels, at least
 CHAR_WIDTH = 8  # about, at font-size 13
@@ -72,6 +73,25 @@ def _lines(kpi: Kpi) -> list[tuple[str, str, Decimal]]:
     ]
 
 
+def _outward(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
+    """The scale's ends rounded outwards to as many places as its span needs (408.04 ms
+    and 231.23 ms become 409 ms and 231 ms; 99.16% to 100.04% becomes 99.1% to 100.1%)."""
+    places = min(max(-(high - low).adjusted(), 0), 4)
+    step = Decimal(1).scaleb(-places)
+    return low.quantize(step, rounding=ROUND_FLOOR), high.quantize(step, rounding=ROUND_CEILING)
+
+
+def value_text(kpi: Kpi, value) -> str:
+    """The value in the KPI's unit. Four decimal places come from a computed mean (the
+    roll-up stores four; people type fewer): shown with two, 93.97% not 93.9667%."""
+    if value is None:
+        return "—"
+    value = Decimal(str(value))
+    if value.normalize().as_tuple().exponent < -3:
+        value = value.quantize(Decimal("0.01"))
+    return with_unit(value, kpi.unit_label)
+
+
 def history_chart(
     kpi: Kpi,
     points: Sequence[tuple[datetime, Decimal]],
@@ -79,10 +99,41 @@ def history_chart(
     forecast: Forecast | None = None,
     dom_id: str = "kpi-chart",
 ) -> HistoryChart | None:
-    """The chart of ``points`` (time, value), oldest first; None when there are none."""
+    """The chart of ``points`` (time, value), oldest first; None when there are none.
+
+    Drawn twice: at WIDTH for wide screens and at NARROW for phones (CSS shows one),
+    because a 640-wide drawing shrunk to a phone's width shrinks its labels to 6 px."""
     if not points:
         return None
-    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
+    summary = _summary(kpi, points, forecast, fmt)
+    svg = _draw(
+        kpi, points, forecast, dom_id=dom_id, width=WIDTH, svg_class="kpi-chart-wide", aria=summary
+    )
+    narrow = _draw(
+        kpi,
+        points,
+        forecast,
+        dom_id=f"{dom_id}-narrow",
+        width=NARROW,
+        svg_class="kpi-chart-narrow",
+        aria=summary,
+    )
+    return HistoryChart(svg=svg + narrow, summary=summary)
+
+
+def _draw(
+    kpi: Kpi,
+    points,
+    forecast: Forecast | None,
+    *,
+    dom_id: str,
+    width: int,
+    svg_class: str,
+    aria: str,
+) -> SafeString:
+    """One drawing of the chart, ``width`` user units wide."""
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
     lines = _lines(kpi)
     values = [Decimal(v) for _, v in points] + [v for _, _, v in lines]
     if forecast is not None:
@@ -91,15 +142,16 @@ def history_chart(
     if high == low:
         high, low = high + 1, low - 1
     pad = (high - low) / 20
-    low, high = low - pad, high + pad
+    low, high = _outward(low - pad, high + pad)
+    if low < 0 <= min(values):  # counts and costs: no scale below zero
+        low = Decimal(0)
     start = _moment(points[0][0])
     end = _moment(forecast.by) if forecast is not None else _moment(points[-1][0])
     end = max(end, _moment(points[-1][0]))
     span = (end - start) or 1.0
-    hi_text = fmt(high.quantize(Decimal("0.01")))
-    lo_text = fmt(low.quantize(Decimal("0.01")))
+    hi_text, lo_text = fmt(high), fmt(low)
     left = max(LEFT, 8 + CHAR_WIDTH * max(len(hi_text), len(lo_text)))
-    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - left - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(when: date | datetime) -> float:
         if len(points) == 1 and forecast is None:
@@ -124,22 +176,28 @@ def history_chart(
             )
         )
     colours = {"kpi-chart-target": TARGET, "kpi-chart-amber": AMBER, "kpi-chart-red": RED}
+    labels: list[SafeString] = []  # drawn last, with a white halo, so the line never hides them
     for css, label, value in lines:
         ly = y(value)
         parts.append(
             format_html(
                 '<line class="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"'
-                ' stroke-width="1" stroke-dasharray="{}"></line>'
-                '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
-                ' font-size="13" fill="{}">{} {}</text>',
+                ' stroke-width="1" stroke-dasharray="{}"></line>',
                 css,
                 left,
                 _f(ly),
-                WIDTH - RIGHT,
+                width - RIGHT,
                 _f(ly),
                 colours[css],
                 "none" if css == "kpi-chart-target" else "6 3",
-                WIDTH - RIGHT - 2,
+            )
+        )
+        labels.append(
+            format_html(
+                '<text class="kpi-chart-label" x="{}" y="{}" text-anchor="end"'
+                ' font-size="13" fill="{}" stroke="#ffffff" stroke-width="3"'
+                ' stroke-linejoin="round" paint-order="stroke">{} {}</text>',
+                width - RIGHT - 2,
                 _f(ly - 3),
                 colours[css],
                 label,
@@ -165,7 +223,7 @@ def history_chart(
             hi=hi_text,
             lo=lo_text,
             x0=left,
-            x1=WIDTH - RIGHT,
+            x1=width - RIGHT,
             yb=TOP + plot_h,
             dy=HEIGHT - 8,
             first=date_format(timezone.localtime(points[0][0]).date(), "j M Y"),
@@ -204,17 +262,17 @@ def history_chart(
                 FORECAST,
             )
         )
-    summary = _summary(kpi, points, forecast, fmt)
-    svg = format_html(
-        '<svg class="kpi-chart" id="{id}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"'
-        ' focusable="false" preserveAspectRatio="xMidYMid meet">{body}</svg>',
+    parts += labels
+    return format_html(
+        '<svg class="kpi-chart {css}" id="{id}" viewBox="0 0 {w} {h}" role="img"'
+        ' aria-label="{label}" focusable="false" preserveAspectRatio="xMidYMid meet">{body}</svg>',
+        css=svg_class,
         id=dom_id,
-        w=WIDTH,
+        w=width,
         h=HEIGHT,
-        label=summary,
+        label=aria,
         body=SafeString("".join(parts)),
     )
-    return HistoryChart(svg=svg, summary=summary)
 
 
 def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:
@@ -244,7 +302,7 @@ def _summary(kpi: Kpi, points, forecast: Forecast | None, fmt) -> str:
 
 def sparkline(kpi: Kpi, history: Sequence[tuple[datetime, Decimal]]):
     """The list's small chart of a KPI's recent values (goals.charts' sparkline)."""
-    fmt = lambda v: with_unit(v, kpi.unit_label)  # noqa: E731
+    fmt = lambda v: value_text(kpi, v)  # noqa: E731
     chart = goal_charts.sparkline(
         history, target=kpi.target, dom_id=f"kpi-spark-{kpi.pk}", title=kpi.name, fmt=fmt
     )

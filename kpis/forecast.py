@@ -26,14 +26,28 @@ class Forecast:
     points: int
     reaches: bool  # the projection reaches the target
 
-    def sentence(self, target_text: str, *, unit: str = "", formatter=None) -> str:
-        """ "on course to reach 42 of 50 by 31 Dec 2026" / "…to miss: 38 of 50…"."""
+    def sentence(
+        self, target_text: str, *, unit: str = "", formatter=None, direction: str = "higher"
+    ) -> str:
+        """ "On course to reach 42 of 50 by 31 Dec 2026" (or "for only …: at risk").
+
+        Where lower is better (``direction="lower"``) or a range is the aim ("range",
+        ``target_text`` the range), "reach 240 ms of 250 ms" would read wrong: the
+        sentence says which side of the target the projection lands instead."""
         fmt = formatter or _plain
         projected = fmt(self.value, unit)
         when = date_format(self.by, "j M Y")
-        if self.reaches:
+        if direction == "lower":
+            side = "below" if self.reaches else "above"
+            said = f"On course for {projected} by {when}, {side} the {target_text} target"
+        elif direction == "range":
+            side = "inside" if self.reaches else "outside"
+            said = f"On course for {projected} by {when}, {side} the range {target_text}"
+        elif self.reaches:
             return f"On course to reach {projected} of {target_text} by {when}"
-        return f"On course for only {projected} of {target_text} by {when}: at risk"
+        else:
+            return f"On course for only {projected} of {target_text} by {when}: at risk"
+        return said if self.reaches else f"{said}: at risk"
 
 
 def _plain(value: float, unit: str) -> str:

@@ -58,11 +58,9 @@ class CorrectionForm(forms.Form):
 
 
 class CsvUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns: measured_at (for example 2026-11-30 or 2026-11-30 09:00), "
-        "value, and optionally note. The first row names the columns.",
-    )
+    # The page explains the columns just above the field (upload.html): no help text
+    # repeating it under the field.
+    file = forms.FileField(label="CSV file")
 
 
 class CsvConfirmForm(forms.Form):

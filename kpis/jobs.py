@@ -18,6 +18,22 @@ def snapshots(org, local: datetime) -> dict:
     return take_snapshots(org.pk, day=snapshot_day(local))
 
 
+def rollup_summary(counts: dict) -> str:
+    return (
+        f"{counts.get('period_values', 0)} period values computed, "
+        f"{counts.get('rolled_up', 0)} rolled up from child KPIs, "
+        f"{counts.get('key_results_moved', 0)} key results moved, "
+        f"{counts.get('goals_repaired', 0)} goals repaired"
+    )
+
+
+def snapshots_summary(counts: dict) -> str:
+    return (
+        f"{counts.get('goal_snapshots', 0)} goal snapshots, "
+        f"{counts.get('kpi_snapshots', 0)} KPI snapshots"
+    )
+
+
 def register() -> None:
     periodic.register(
         periodic.PeriodicJob(
@@ -26,6 +42,7 @@ def register() -> None:
             run=kpi_rollup,
             every=3600,
             period=periodic.hourly,
+            summary=rollup_summary,
         ),
         periodic.PeriodicJob(
             name="snapshots",
@@ -33,5 +50,6 @@ def register() -> None:
             run=snapshots,
             every=3600,
             period=periodic.daily,
+            summary=snapshots_summary,
         ),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from goals.access import Actor
 from goals.charts import with_unit
 from goals.models import Cycle, Goal
 from kpis import access, forecast, status
-from kpis.charts import sparkline
+from kpis.charts import sparkline, value_text
 from kpis.models import Cadence, Kpi, Measurement, PeriodValue
 
 SPARK_POINTS = 12  # recent values per row of the list
@@ -67,9 +67,34 @@ def recent_points(kpis: list[Kpi], per_kpi: int) -> dict[int, list[tuple[datetim
     points: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
     for kpi_id, when, value in rows:
         points[kpi_id].append((when, value))
+    # A KPI computed from children has no measurements: its roll-up values per period.
+    for kpi_id, day, value in _recent_period_values(
+        [k for k in kpis if k.pk not in points], per_kpi
+    ):
+        points[kpi_id].append((_start_of(day), value))
     for series in points.values():
         series.sort(key=lambda p: p[0])
     return points
+
+
+def _recent_period_values(kpis: list[Kpi], per_kpi: int) -> list[tuple[int, date, Decimal]]:
+    """The latest ``per_kpi`` roll-up values of each KPI at its cadence: one query, none
+    when every KPI has measurements."""
+    if not kpis:
+        return []
+    at_cadence = Q()
+    for kpi in kpis:
+        at_cadence |= Q(kpi=kpi.pk, granularity=kpi.granularity)
+    return list(
+        PeriodValue.objects.filter(at_cadence, org=kpis[0].org_id)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("kpi_id")], order_by=[F("period_start").desc()]
+            )
+        )
+        .filter(rank__lte=per_kpi)
+        .values_list("kpi_id", "period_start", "value")
+    )
 
 
 @dataclass
@@ -94,10 +119,6 @@ def list_rows(kpis: list[Kpi]) -> list[KpiRow]:
         )
         for kpi in kpis
     ]
-
-
-def value_text(kpi: Kpi, value) -> str:
-    return "—" if value is None else with_unit(value, kpi.unit_label)
 
 
 # --- The detail page ----------------------------------------------------------------
@@ -185,13 +206,11 @@ def target_text(kpi: Kpi) -> str:
 def forecast_sentence(kpi: Kpi, result: forecast.Forecast | None) -> str:
     if result is None:
         return ""
-    target = target_text(kpi)
-    if kpi.direction == "range":
-        target = f"the range {target}"
     return result.sentence(
-        target,
+        target_text(kpi),
         unit=kpi.unit_label,
         formatter=lambda v, unit: with_unit(round(v, 1), unit),
+        direction=kpi.direction,
     )
 
 

@@ -130,8 +130,11 @@ def _kpi_page(request: HttpRequest, actor: Actor, kpi: Kpi, **history) -> dict:
     for child in shown_children:
         child.value_text = selectors.value_text(child, child.latest_value)
         child.status = status_of(child, child.latest_value)
+    rule = kpi.get_aggregation_display()
     return {
         "kpi": kpi,
+        # "weighted mean (by each child KPI's weight)": lower case but for the acronym
+        "aggregation_text": rule[:1].lower() + rule[1:],
         "value_text": selectors.value_text(kpi, kpi.latest_value),
         "status": status_of(kpi, kpi.latest_value),
         "overdue": selectors.is_overdue(kpi),

@@ -45,10 +45,14 @@ def _describe(run: JobRun, job: periodic.PeriodicJob) -> JobRun:
     """What the page says about a run: its counts in words, its trigger, its duration."""
     run.said = job.summary(run.counts) if run.outcome == JobRun.Outcome.SUCCESS else ""
     run.trigger_label = TRIGGERS.get(run.trigger, run.trigger)
+    # A run is one per period; a retry or a run by hand in the same period runs it again.
+    run.period_noun = "hour" if job.period is periodic.hourly else "day"
     run.error_line = (run.error.strip().splitlines() or [""])[0][:300]
     seconds = max(run.duration.total_seconds(), 0) if run.duration is not None else None
     if seconds is None:
         run.took = ""
+    elif seconds < 0.05:
+        run.took = "under 0.1 s"
     elif seconds < 60:
         run.took = f"{seconds:.1f} s"
     else:

@@ -111,6 +111,52 @@ def _api_docs(page: Page, base: str, org: str) -> None:
     page.locator(".opblock").first.wait_for()
 
 
+def _kpi(*names: str) -> Callable[[Page, str, str], None]:
+    """The page of the first of ``names`` on the KPI list (skipped when none is listed:
+    another organisation's demo, or a KPI the login may not see)."""
+
+    def visit(page: Page, base: str, org: str) -> None:
+        page.goto(f"{base}/o/{org}/kpis/")
+        for name in names:
+            link = page.locator("main a", has_text=name)
+            if link.count():
+                page.goto(base + link.first.get_attribute("href"))
+                return
+        raise LookupError(f"none of {names!r} on the KPI list")
+
+    return visit
+
+
+# A file with a good row, a date that is not one and a value that is not a number.
+BAD_CSV = b"measured_at,value,note\n2026-11-30,12.5,fine\n30/11/2026,13,\n2026-12-01,twelve,\n"
+
+
+def _kpi_upload_error(page: Page, base: str, org: str) -> None:
+    """The CSV upload after checking a file with row errors (nothing saved), on the
+    first KPI of the list the login may enter values of."""
+    page.goto(f"{base}/o/{org}/kpis/")
+    links = page.locator("main table a[href*='/kpis/']").all()
+    for href in [link.get_attribute("href") for link in links]:
+        page.goto(base + href)
+        upload = page.locator("a[href$='/upload/']")
+        if upload.count():
+            break
+    else:
+        raise LookupError("no KPI this login may upload values to")
+    page.goto(base + upload.first.get_attribute("href"))
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "values.csv", "mimeType": "text/csv", "buffer": BAD_CSV}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_load_state()
+
+
+def _kpi_goal(page: Page, base: str, org: str) -> None:
+    """The goal a KPI drives a key result of: forecast and progress over time."""
+    _kpi("Customer NPS", "First-pass yield")(page, base, org)
+    page.goto(base + _first_href(page, "main a[href*='/goals/']"))
+
+
 def _simple(path: str) -> Callable[[Page, str, str], None]:
     def visit(page: Page, base: str, org: str) -> None:
         page.goto(f"{base}/o/{org}/{path}")
@@ -146,6 +192,14 @@ PAGES: list[tuple[str, Callable[[Page, str, str], None]]] = [
     ("notifications", _simple("notifications/")),
     ("notification-settings", _simple("notifications/settings/")),
     ("api-docs", _api_docs),
+    ("kpis", _simple("kpis/")),
+    ("kpi-leaf", _kpi("p95 API latency", "Overall equipment effectiveness")),
+    ("kpi-computed", _kpi("Customer-facing incidents", "First-pass yield")),
+    ("kpi-range", _kpi("Ageing oven temperature")),
+    ("kpi-new", _simple("kpis/new/")),
+    ("kpi-upload-error", _kpi_upload_error),
+    ("kpi-goal", _kpi_goal),
+    ("jobs", _simple("settings/jobs/")),
 ]
 
 
@@ -210,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
                 for name, visit in PAGES:
                     if args.only and name not in wanted:
                         continue
-                    visit(page, base, args.org)
+                    try:
+                        visit(page, base, args.org)
+                    except LookupError as missing:  # not on this organisation or role
+                        print(f"skipped {name}: {missing}")
+                        continue
                     _save(page, args.out, width, name, not args.viewport_only)
                     if args.axe:
                         _report_axe(page, width, name)

@@ -8,16 +8,28 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.models import JobRun
 from core.tenancy import tenant_context
 from devtools import demo, demo_kpis
-from goals.models import Goal, KeyResult, Level
+from goals.models import COUNTED_STATUSES, CheckIn, Goal, KeyResult, Level, ProgressSnapshot
 from kpis import services
-from kpis.models import Aggregation, Cadence, GoalKpi, Kpi, Measurement, Source
+from kpis.models import (
+    Aggregation,
+    Cadence,
+    GoalKpi,
+    Granularity,
+    Kpi,
+    KpiSnapshot,
+    Measurement,
+    PeriodValue,
+    Source,
+)
 from kpis.status import Status, status_of
 from orgs.models import Organization
 
@@ -26,6 +38,8 @@ pytestmark = pytest.mark.django_db
 SLUGS = ("acme", "globex")
 CADENCE = {Cadence.DAILY: timedelta(days=1), Cadence.WEEKLY: timedelta(days=7)}
 CADENCE[Cadence.MONTHLY] = timedelta(days=31)
+# The current cycle's cascade goals (the backfill's goals), by organisation.
+TITLES = {slug: [g.title for g in demo.CASCADES[slug][1]] for slug in SLUGS}
 
 
 @dataclass
@@ -198,7 +212,7 @@ def test_it_mixes_sources_and_says_who_entered_each_value(seeded, slug):
     assert all(m.entered_by_id == owners[m.kpi_id] for m in q.measurements)
 
 
-def test_it_creates_no_kpis_measurements_or_links_when_run_again(seeded):
+def test_it_creates_no_kpis_measurements_links_or_snapshots_when_run_again(seeded):
     def rows() -> dict:
         found = {}
         for slug in SLUGS:
@@ -209,6 +223,13 @@ def test_it_creates_no_kpis_measurements_or_links_when_run_again(seeded):
                 sorted((link.kpi_id, link.goal_id) for link in q.links),
                 sorted((kr.pk, kr.kpi_id, kr.current_value) for kr in q.driven),
             )
+            with tenant_context(q.org.pk):
+                found[slug] += (
+                    ProgressSnapshot.objects.filter(org=q.org).count(),
+                    KpiSnapshot.objects.filter(org=q.org).count(),
+                    PeriodValue.objects.filter(org=q.org).count(),
+                    JobRun.objects.filter(org=q.org).count(),
+                )
         return found
 
     before = rows()
@@ -239,3 +260,61 @@ def test_it_draws_the_same_series_every_time():
     assert first == again
     assert first[-1] == trend.end
     assert len(when) == 52 and when[-1] <= timezone.now()
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_it_runs_the_first_roll_up_so_computed_kpis_and_their_key_results_have_values(seeded, slug):
+    q = kpis_of(slug)
+    parent = next(k for k in q.kpis if q.children(k))
+    with tenant_context(q.org.pk):
+        runs = list(JobRun.objects.filter(org=q.org, job="kpi_rollup"))
+        periods = set(
+            PeriodValue.objects.filter(org=q.org, kpi=parent).values_list("granularity", flat=True)
+        )
+
+    assert [(r.outcome, r.trigger) for r in runs] == [(JobRun.Outcome.SUCCESS, "manual")]
+    assert parent.latest_value is not None  # not "no data yet" on a fresh demo
+    assert periods == {Granularity.DAY, Granularity.WEEK, Granularity.MONTH}
+    for kr in q.driven:
+        kpi = next(k for k in q.kpis if k.pk == kr.kpi_id)
+        assert kr.current_value == kpi.latest_value, kr.title
+    # The KPIs end where the cascade's check-ins left their key results (a computed
+    # KPI's children average to it): the first roll-up moves none of them.
+    with tenant_context(q.org.pk):
+        assert not CheckIn.objects.filter(org=q.org, kpi__isnull=False).exists()
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_it_backfills_a_daily_history_for_this_cycles_charts(seeded, slug):
+    q = kpis_of(slug)
+    today = timezone.localdate(timezone.now(), timezone=ZoneInfo(q.org.timezone))
+    _name, start, _end = demo.quarter(today)
+    past = (today - start).days
+    if past == 0:
+        pytest.skip("the cycle starts today: no past day to backfill")
+    with tenant_context(q.org.pk):
+        goals = list(
+            Goal.objects.filter(
+                org=q.org, cycle__name=_name, status__in=COUNTED_STATUSES, title__in=TITLES[slug]
+            )
+        )
+        snapshots = list(ProgressSnapshot.objects.filter(org=q.org, goal__in=goals))
+        kpi_days = Counter(KpiSnapshot.objects.filter(org=q.org).values_list("kpi_id", flat=True))
+
+    assert len(goals) >= 10
+    by_goal: dict[int, list] = {}
+    for s in sorted(snapshots, key=lambda s: s.day):
+        by_goal.setdefault(s.goal_id, []).append(s)
+    for goal in goals:
+        days = [s.day for s in by_goal[goal.pk]]
+        assert days == [start + timedelta(days=i) for i in range(past)], goal.title
+        values = [s.progress for s in by_goal[goal.pk]]
+        assert all(0 <= v <= 1 for v in values)
+        assert values[0] <= 0.05 and abs(values[-1] - goal.progress) <= 0.15, goal.title
+    assert len(set(values)) > 1
+    # Every KPI with a value before yesterday has one a day; the new one has none.
+    measured = [k for k in q.kpis if k.latest_value is not None]
+    assert len(kpi_days) >= len(measured) - 1
+    assert max(kpi_days.values()) == past
+    new = next(k for k in q.kpis if k.latest_value is None)
+    assert new.pk not in kpi_days

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.periodic import run_job
 from core.tenancy import tenant_context
-from goals.forecasts import kr_forecast, refresh_forecast_misses
+from goals.forecasts import forecast_sentence, kr_forecast, refresh_forecast_misses
 from goals.health import FORECAST_MISSES, health
 from goals.models import CheckIn, Goal, GoalStatus, KeyResult
 from kpis.forecast import Forecast
@@ -83,6 +83,22 @@ def test_the_projection_follows_the_least_squares_line_to_the_cycles_end():
     assert kr_forecast(kr(target_value=D(30)), history, date(2026, 12, 31)).reaches
     down = kr_forecast(kr(direction="decrease"), history, date(2026, 12, 31))
     assert down.reaches  # 39.5 is at most 50
+
+
+def test_the_sentence_says_which_side_of_a_lower_target_the_projection_lands():
+    base = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    falling = checkins((base, 60), (base + timedelta(days=10), 50), (base + timedelta(days=20), 40))
+    goal_kr = kr(direction="decrease", target_value=D(25), unit_label="ms")
+    forecast = kr_forecast(goal_kr, falling, date(2026, 12, 31))
+    # Not "On course to reach 30.5 ms of 25 ms", which reads as if more were better.
+    assert forecast_sentence(goal_kr, forecast) == (
+        "On course for 30.5 ms by 31 Dec 2026, above the 25 ms target: at risk"
+    )
+    goal_kr.target_value = D(35)
+    forecast = kr_forecast(goal_kr, falling, date(2026, 12, 31))
+    assert forecast_sentence(goal_kr, forecast) == (
+        "On course for 30.5 ms by 31 Dec 2026, below the 35 ms target"
+    )
 
 
 def test_two_check_ins_or_a_boolean_give_no_projection():

@@ -3,7 +3,7 @@ create and edit, and the KPIs on a goal's page."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -232,6 +232,23 @@ def test_a_computed_kpi_shows_its_children_and_refuses_entry(cast, login):
     assert response.status_code == 400
     assert services.COMPUTED_KPI in response.content.decode()
     assert count(parent) == 0
+    with tenant_context(cast.org.pk):
+        Kpi.objects.filter(pk=parent.pk).update(aggregation="weighted_mean")
+    html = client.get(url("kpi_detail", cast, parent.pk)).content.decode()
+    assert "by weighted mean (by each child KPI&#x27;s weight)" in html  # not "kpi's"
+
+
+def test_a_computed_kpi_says_which_period_its_value_is_for_not_when_measured(cast, login):
+    parent = make_kpi(cast.member, name="All teams", cadence="weekly")
+    make_kpi(cast.member, name="Team A", parent=parent)
+    with tenant_context(cast.org.pk):
+        Kpi.objects.filter(pk=parent.pk).update(
+            latest_value=12, latest_at=timezone.make_aware(datetime(2026, 11, 30))
+        )
+    html = login(cast.member).get(url("kpi_detail", cast, parent.pk)).content.decode()
+    headline = html.split("kpi-headline")[1].split("</p>")[0]
+    assert 'computed for the week of <time datetime="2026-11-30">30 Nov 2026</time>' in headline
+    assert "measured" not in headline
 
 
 # --- The chart and the forecast -------------------------------------------------------
@@ -262,7 +279,7 @@ def test_the_chart_has_a_text_summary_and_a_table_of_its_points(cast, login):
     html = login(cast.member).get(url("kpi_detail", cast, kpi.pk)).content.decode()
     assert 'role="img"' in html and 'aria-label="Uptime: 3 measurements from' in html
     assert "target range 40 ms to 60 ms" in html
-    assert "of the range 40 ms–60 ms by" in html
+    assert "outside the range 40 ms–60 ms: at risk" in html
     assert 'class="kpi-chart-band"' in html and 'class="kpi-chart-forecast"' in html
     assert "Show as a table" in html and html.count('data-label="Value">70 ms<') == 2
     assert "style=" not in html.split('id="kpi-history"')[1].split("</svg>")[0]
@@ -437,3 +454,50 @@ def test_a_computed_kpi_charts_the_roll_ups_values_per_period(cast, login):
     assert [text for _, text in response.context["points"]] == ["10%", "12%", "15%"]
     html = response.content.decode()
     assert "computed from its child KPIs, per week" in html and 'role="img"' in html
+
+
+def test_the_list_draws_a_computed_kpis_recent_roll_up_values(cast, login):
+    parent = make_kpi(cast.member, name="All teams", cadence="weekly")
+    child = make_kpi(cast.member, name="Team A", parent=parent)
+    add_values(child, [5, 6])
+    with tenant_context(cast.org.pk):
+        for i, value in enumerate([10, 12, 15]):
+            PeriodValue.objects.create(
+                org=cast.org,
+                kpi=parent,
+                granularity="week",
+                period_start=date(2026, 11, 2 + 7 * i),
+                value=value,
+            )
+        PeriodValue.objects.create(
+            org=cast.org, kpi=parent, granularity="month", period_start=date(2026, 11, 1), value=99
+        )
+    response = login(cast.member).get(url("kpi_list", cast))
+    rows = {row.kpi.name: row for row in response.context["rows"]}
+    # Its weekly values, not "No values yet" beside a current value.
+    assert len(rows["All teams"].spark.points) == 3
+    assert len(rows["Team A"].spark.points) == 2
+    assert response.content.decode().count('class="sparkline"') == 2
+
+
+@pytest.mark.parametrize(
+    ("direction", "target", "low", "values", "said"),
+    [
+        ("lower", 250, None, [330, 300, 270], "below the 250 ms target"),
+        ("lower", 100, None, [330, 300, 270], "above the 100 ms target: at risk"),
+        ("range", 252, 248, [249, 250, 251], "outside the range 248 ms–252 ms: at risk"),
+        ("range", 260, 248, [249, 250, 251], "inside the range 248 ms–260 ms"),
+    ],
+)
+def test_the_forecast_says_which_side_of_a_lower_or_range_target_it_lands(
+    cast, login, direction, target, low, values, said
+):
+    kpi = make_kpi(cast.member, name="Latency", unit_label="ms", direction=direction,
+                   target=target, target_low=low, amber_threshold=1 if low else target + 50,
+                   red_threshold=3 if low else target + 100, cadence="weekly")  # fmt: skip
+    CycleFactory(org=cast.org, start=timezone.localdate() - timedelta(days=30),
+                 end=timezone.localdate() + timedelta(days=20))  # fmt: skip
+    add_values(kpi, values, days_apart=7, end=timezone.now())
+    sentence = login(cast.member).get(url("kpi_detail", cast, kpi.pk)).context["forecast_sentence"]
+    assert sentence.startswith("On course for ") and sentence.endswith(said)
+    assert " of " not in sentence  # not "reach 240 ms of 250 ms"

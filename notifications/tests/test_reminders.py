@@ -124,7 +124,7 @@ def test_a_manager_gets_approvals_waiting_and_team_items(cast, cycle, stale_goal
     }
     approvals = mallory.sections[0]["items"][0]
     assert approvals["path"] == reverse("goals:approvals", args=[cast.org.slug])
-    assert "Carol Member" in approvals["detail"]
+    assert approvals["detail"] == "Carol Member (Acme) · Submitted"  # capitalised like "Off track"
     # Alice is not who approves Carol's goal (Mallory is): she sees only the team items.
     (alice,) = [n for n in _digests(cast.org, Kind.TEAM_REVIEW) if n.recipient == cast.admin]
     assert _sections(alice) == {"Needs attention in your team": ["Ship search"]}

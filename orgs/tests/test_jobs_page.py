@@ -71,7 +71,10 @@ def test_it_shows_each_jobs_runs_in_the_organisations_time(cast, login):
     assert "7 Dec 2026" in page and "08:30" in page
     assert "2.5 s" in page
     assert "Succeeded" in page and "14 digests sent, 3 already sent" in page
-    assert "Failed" in page and "(attempt 2)" in page
+    # Cycle reminders run daily: a second try that day is said in those words.
+    assert "Failed" in page and "(ran 2 times for this day)" in page
+    # Titles in words; the job's name only where it is typed, in the command.
+    assert "(reminders)" not in page and "run_periodic reminders</code>" in page
     assert '<p class="job-error-line">OperationalError: the database went away</p>' in page
     assert "Scheduled" in page and "By hand (run_periodic)" in page
     assert "99 digests" not in page  # Globex's runs are Globex's
@@ -166,3 +169,15 @@ def test_the_settings_menu_links_the_page_for_admins_only(cast, login, client):
     assert _url(cast.org) in login(cast.admin).get(settings_page).content.decode()
     client.logout()
     assert _url(cast.org) not in login(cast.member).get(settings_page).content.decode()
+
+
+def test_it_says_what_the_kpi_jobs_did_in_words(cast, login):
+    at = datetime(2026, 12, 6, 19, 30, tzinfo=UTC)
+    _run(cast.org, "snapshots", at=at, finished_at=at + timedelta(seconds=0.01),
+         outcome=JobRun.Outcome.SUCCESS, counts={"goal_snapshots": 39, "kpi_snapshots": 11},
+         trigger="beat")  # fmt: skip
+
+    page = login(cast.admin).get(_url(cast.org)).content.decode()
+
+    assert "39 goal snapshots, 11 KPI snapshots" in page  # not "11 kpi snapshots"
+    assert "under 0.1 s" in page  # not "0.0 s"

@@ -605,6 +605,11 @@ class Command(BaseCommand):
                 f"Added {kpis.kpis} KPIs with {kpis.measurements:,} measurements "
                 f"({kpis.corrections} corrections) in {kpis.seconds:.1f} s."
             )
+        if kpis.goal_snapshots or kpis.kpi_snapshots:
+            self.stdout.write(
+                f"Backfilled {kpis.goal_snapshots:,} daily goal snapshots and "
+                f"{kpis.kpi_snapshots:,} KPI snapshots for this cycle's charts."
+            )
         for note in totals.notes:
             self.stdout.write(note)
         for org in orgs.values():
