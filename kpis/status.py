@@ -1,4 +1,5 @@
-"""A KPI's status from its value: on target, amber or red, in words as well as colour.
+"""A KPI's status from its value: on track, needs attention (amber) or off track (red),
+in words as well as colour (the same words as goals use).
 
 Higher is better: amber below the amber threshold, red below the red threshold.
 Lower is better: amber above the amber threshold, red above the red threshold.
@@ -16,9 +17,9 @@ from kpis.models import Direction
 
 
 class Status(models.TextChoices):
-    ON_TARGET = "on_target", "On target"
+    ON_TARGET = "on_target", "On track"
     AMBER = "amber", "Needs attention"
-    RED = "red", "Off target"
+    RED = "red", "Off track"
     NO_DATA = "no_data", "No data yet"
 
 

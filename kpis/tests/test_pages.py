@@ -41,10 +41,10 @@ def test_it_lists_kpis_with_value_status_in_words_owner_and_overdue(cast, login)
     assert response.status_code == 200
     rows = {row.kpi.name: row for row in response.context["rows"]}
     assert rows["Uptime"].value_text == "99.95%"
-    assert rows["Uptime"].status.label == "On target" and not rows["Uptime"].overdue
-    assert rows["Deploys"].status.label == "Off target" and rows["Deploys"].overdue
+    assert rows["Uptime"].status.label == "On track" and not rows["Uptime"].overdue
+    assert rows["Deploys"].status.label == "Off track" and rows["Deploys"].overdue
     html = response.content.decode()
-    assert "Off target" in html and "Overdue" in html and "Carol Member (Acme)" in html
+    assert "Off track" in html and "Overdue" in html and "Carol Member (Acme)" in html
     assert html.count('class="sparkline"') == 2
 
 
@@ -427,7 +427,7 @@ def test_the_goal_page_lists_the_kpis_the_viewer_may_see(
     client = login(cast.member)
     response = client.get(f"/o/{cast.org.slug}/goals/{goal.pk}/")
     html = response.content.decode()
-    assert "Signal 00" in html and "99.95%" in html and "On target" in html
+    assert "Signal 00" in html and "99.95%" in html and "On track" in html
     assert "Carol's private" not in html
     assert "Follows KPI" in html and "Followed KPI" in html
     assert len(response.context["kpi_rows"]) == size
