@@ -19,7 +19,15 @@ from goals.models import Cycle
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Formats for machines (datetime attributes, date inputs) and the named app formats.
-ALLOWED = {"'c'", '"c"', "'Y-m-d'", '"Y-m-d"', '"DATETIME_FORMAT"', '"MONTH_DAY_FORMAT"'}
+ALLOWED = {
+    "'c'",
+    '"c"',
+    "'Y-m-d'",
+    '"Y-m-d"',
+    '"DATETIME_FORMAT"',
+    '"MONTH_DAY_FORMAT"',
+    '"YEAR_MONTH_FORMAT"',
+}
 
 
 def test_the_app_writes_dates_as_day_month_year():

@@ -7,3 +7,4 @@ DATETIME_FORMAT = "j M Y, H:i"  # 31 Dec 2026, 14:05
 MONTH_DAY_FORMAT = "j M"  # 31 Dec, where the year goes without saying
 SHORT_DATE_FORMAT = DATE_FORMAT
 SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+YEAR_MONTH_FORMAT = "F Y"  # December 2026, a month's value (KPIs)
