@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.tenancy import tenant_context
 from goals.access import Actor
@@ -330,3 +330,287 @@ def test_a_computed_kpi_refuses_values_entered_by_hand_before_checking_them(cast
             services.record_measurements(actor=Actor(cast.admin), kpi=parent, rows=[Row("1", WHEN)])
         assert exc.value.message_dict == {"measurements": [services.COMPUTED_KPI]}
         assert not Measurement.objects.filter(kpi=parent).exists()
+
+
+# --- writes: who may, what is kept ----------------------------------------------------
+
+
+def test_recording_values_stores_them_and_the_newest_becomes_the_latest(cast, make_kpi):
+    with tenant_context(cast.org.pk):
+        sales = make_kpi("Sales")
+        rows = [
+            Row("3", WHEN),
+            Row("7.5", WHEN + timedelta(days=2)),
+            Row("5", WHEN + timedelta(days=1)),
+        ]
+        created = services.record_measurements(actor=Actor(cast.admin), kpi=sales, rows=rows)
+        assert [m.value for m in created] == [D(3), D("7.5"), D(5)]
+        assert {m.entered_by_id for m in created} == {cast.admin.pk}
+        sales.refresh_from_db()
+        assert (sales.latest_value, sales.latest_at) == (D("7.5"), WHEN + timedelta(days=2))
+
+
+def test_someone_who_may_not_edit_a_kpi_may_not_record_or_correct_its_values(cast, make_kpi):
+    with tenant_context(cast.org.pk):
+        sales = make_kpi("Sales")  # owned by the admin
+        (value,) = services.record_measurements(
+            actor=Actor(cast.admin), kpi=sales, rows=[Row("3", WHEN)]
+        )
+        with pytest.raises(PermissionDenied):
+            services.record_measurements(actor=Actor(cast.member), kpi=sales, rows=[Row("4", WHEN)])
+        with pytest.raises(PermissionDenied):
+            services.correct_measurement(actor=Actor(cast.member), measurement=value, value="4")
+        assert list(Measurement.objects.filter(kpi=sales).values_list("value", flat=True)) == [D(3)]
+
+
+def test_a_correction_is_a_new_current_value_and_the_old_one_stays_in_history(cast, make_kpi):
+    with tenant_context(cast.org.pk):
+        sales = make_kpi("Sales")
+        (old,) = services.record_measurements(
+            actor=Actor(cast.admin), kpi=sales, rows=[Row("3", WHEN)]
+        )
+        new = services.correct_measurement(
+            actor=Actor(cast.admin), measurement=old, value="30", note="typo"
+        )
+        old.refresh_from_db()
+        assert (old.is_current, new.is_current) == (False, True)
+        assert (new.value, new.measured_at, new.replaces_id, new.note) == (
+            D(30),
+            WHEN,
+            old.pk,
+            "typo",
+        )
+        sales.refresh_from_db()
+        assert sales.latest_value == D(30)
+
+        # Correcting the old row again is refused: the newest is the one to correct.
+        with pytest.raises(ValidationError) as exc:
+            services.correct_measurement(actor=Actor(cast.admin), measurement=old, value="31")
+        assert exc.value.message_dict == {"value": [services.ALREADY_CORRECTED]}
+        assert Measurement.objects.filter(kpi=sales).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "note", "errors"),
+    [
+        ("lots", "", {"value": [VALUE_REQUIRED]}),
+        ("4", "n" * 501, {"note": ["Keep the note under 500 characters."]}),
+    ],
+)
+def test_a_bad_correction_changes_nothing(cast, make_kpi, value, note, errors):
+    with tenant_context(cast.org.pk):
+        sales = make_kpi("Sales")
+        (old,) = services.record_measurements(
+            actor=Actor(cast.admin), kpi=sales, rows=[Row("3", WHEN)]
+        )
+        with pytest.raises(ValidationError) as exc:
+            services.correct_measurement(
+                actor=Actor(cast.admin), measurement=old, value=value, note=note
+            )
+        assert exc.value.message_dict == errors
+        old.refresh_from_db()
+        assert old.is_current is True
+        assert Measurement.objects.filter(kpi=sales).count() == 1
+
+
+def test_a_correction_may_carry_a_note_of_500_characters(cast, make_kpi):
+    with tenant_context(cast.org.pk):
+        sales = make_kpi("Sales")
+        (old,) = services.record_measurements(
+            actor=Actor(cast.admin), kpi=sales, rows=[Row("3", WHEN)]
+        )
+        new = services.correct_measurement(
+            actor=Actor(cast.admin), measurement=old, value="4", note="n" * 500
+        )
+        assert len(new.note) == 500
+
+
+# --- creating and editing KPIs: owners, units, parents, goals ------------------------
+
+SETTINGS = {"target": D(10), "amber_threshold": D(8), "red_threshold": D(5)}
+
+
+def create(who, **fields):
+    return services.create_kpi(actor=Actor(who), **({"name": "Uptime"} | SETTINGS | fields))
+
+
+def refused(call) -> dict:
+    with pytest.raises(ValidationError) as exc:
+        call()
+    return {field: messages[0] for field, messages in exc.value.message_dict.items()}
+
+
+def test_an_admin_creates_a_kpi_for_someone_else_in_a_unit_with_goals(cast):
+    from tests.factories import GoalFactory
+
+    with tenant_context(cast.org.pk):
+        goal = GoalFactory(org=cast.org, owner=cast.member)
+        kpi = create(cast.admin, owner=cast.member, unit=cast.platform, goals=[goal])
+        assert (kpi.owner, kpi.unit, kpi.created_by) == (cast.member, cast.platform, cast.admin)
+        assert list(kpi.goals.all()) == [goal]
+
+
+def test_the_owner_defaults_to_whoever_creates_it(cast):
+    with tenant_context(cast.org.pk):
+        assert create(cast.member).owner == cast.member
+
+
+def test_only_admins_create_kpis_for_other_people(cast):
+    with tenant_context(cast.org.pk), pytest.raises(PermissionDenied):
+        create(cast.manager, owner=cast.member)
+
+
+def test_the_owner_must_be_an_active_person_of_this_organisation(cast):
+    message = {"owner": "Choose an active person in this organisation."}
+    with tenant_context(cast.org.pk):
+        type(cast.member2).objects.filter(pk=cast.member2.pk).update(is_active=False)
+        cast.member2.refresh_from_db()
+        assert refused(lambda: create(cast.admin, owner=cast.member2)) == message
+        assert refused(lambda: create(cast.admin, owner=None)) == message
+    with tenant_context(cast.org.pk):
+        assert refused(lambda: create(cast.admin, owner=cast.other_member)) == message
+        assert not Kpi.objects.exists()
+
+
+def test_the_unit_must_be_one_of_this_organisation(cast):
+    with tenant_context(cast.org.pk):
+        assert refused(lambda: create(cast.admin, unit=cast.other_unit)) == {
+            "unit": "Choose a unit of this organisation."
+        }
+        assert create(cast.admin, unit=None).unit is None
+
+
+def test_a_parent_must_be_a_kpi_of_this_organisation(cast):
+    with tenant_context(cast.other_org.pk):
+        theirs = create(cast.other_admin)
+    with tenant_context(cast.org.pk):
+        assert refused(lambda: create(cast.admin, parent=theirs)) == {
+            "parent": "Choose a KPI of this organisation."
+        }
+        ours = create(cast.admin, name="Revenue")
+        assert create(cast.admin, name="North", parent=ours).parent == ours
+
+
+def test_a_kpi_cannot_roll_up_into_its_own_child(cast):
+    with tenant_context(cast.org.pk):
+        top = create(cast.admin, name="Revenue")
+        child = create(cast.admin, name="North", parent=top)
+        grandchild = create(cast.admin, name="North-west", parent=child)
+        loop = {"parent": "A KPI cannot roll up into itself or one of its children."}
+        assert (
+            refused(
+                lambda: services.update_kpi(actor=Actor(cast.admin), kpi=top, parent=grandchild)
+            )
+            == loop
+        )
+        top.refresh_from_db()
+        assert (
+            refused(lambda: services.update_kpi(actor=Actor(cast.admin), kpi=top, parent=top))
+            == loop
+        )
+        # Moving a child under a sibling is fine.
+        top.refresh_from_db()
+        other = create(cast.admin, name="South", parent=top)
+        moved = services.update_kpi(actor=Actor(cast.admin), kpi=grandchild, parent=other)
+        assert moved.parent == other
+
+
+def test_a_kpi_with_values_entered_by_hand_cannot_become_a_parent(cast):
+    with tenant_context(cast.org.pk):
+        manual = create(cast.admin, name="Revenue")
+        services.record_measurements(actor=Actor(cast.admin), kpi=manual, rows=[Row("5", WHEN)])
+        assert refused(lambda: create(cast.admin, name="North", parent=manual)) == {
+            "parent": "“Revenue” has values entered by hand; a KPI computed from child "
+            "KPIs cannot have those. Choose another parent."
+        }
+        # Values the roll-up computed are not entered by hand.
+        computed = create(cast.admin, name="Costs")
+        Measurement.objects.create(
+            org=cast.org, kpi=computed, value=D(1), measured_at=WHEN, source="rollup"
+        )
+        assert create(cast.admin, name="Costs north", parent=computed).parent == computed
+
+
+def test_a_parent_that_already_has_children_keeps_taking_more(cast):
+    with tenant_context(cast.org.pk):
+        parent = create(cast.admin, name="Revenue")
+        create(cast.admin, name="North", parent=parent)
+        # Old values entered before it became a parent do not block a second child.
+        Measurement.objects.create(org=cast.org, kpi=parent, value=D(1), measured_at=WHEN)
+        assert create(cast.admin, name="South", parent=parent).parent == parent
+
+
+def test_unknown_fields_are_a_programming_error(cast):
+    with tenant_context(cast.org.pk), pytest.raises(TypeError, match="Unknown KPI field colour"):
+        create(cast.admin, colour="red")
+
+
+def test_a_manager_edits_the_kpi_of_someone_they_manage(cast):
+    with tenant_context(cast.org.pk):
+        kpi = create(cast.member)
+        edited = services.update_kpi(actor=Actor(cast.manager), kpi=kpi, name="Uptime (prod)")
+        assert edited.name == "Uptime (prod)"
+        with pytest.raises(PermissionDenied):
+            services.update_kpi(actor=Actor(cast.member2), kpi=kpi, name="Mine now")
+        kpi.refresh_from_db()
+        assert kpi.name == "Uptime (prod)"
+
+
+def test_an_edit_with_bad_settings_saves_nothing(cast):
+    with tenant_context(cast.org.pk):
+        kpi = create(cast.admin)
+        admin = Actor(cast.admin)
+        assert refused(lambda: services.update_kpi(actor=admin, kpi=kpi, red_threshold=D(9))) == {
+            "amber_threshold": HIGHER_ORDER
+        }
+        assert refused(lambda: services.update_kpi(actor=admin, kpi=kpi, name=" ")) == {
+            "name": "Name the KPI."
+        }
+        kpi.refresh_from_db()
+        assert (kpi.name, kpi.red_threshold) == ("Uptime", D(5))
+
+
+def test_goals_linked_on_edit_replace_the_old_ones_unless_left_out(cast):
+    from tests.factories import GoalFactory
+
+    with tenant_context(cast.org.pk):
+        first = GoalFactory(org=cast.org, owner=cast.admin)
+        second = GoalFactory(org=cast.org, owner=cast.admin)
+        kpi = create(cast.admin, goals=[first])
+        services.update_kpi(actor=Actor(cast.admin), kpi=kpi, name="Renamed")
+        assert list(kpi.goals.all()) == [first]
+        services.update_kpi(actor=Actor(cast.admin), kpi=kpi, goals=[second])
+        assert list(kpi.goals.all()) == [second]
+        services.update_kpi(actor=Actor(cast.admin), kpi=kpi, goals=[])
+        assert list(kpi.goals.all()) == []
+
+
+def test_goals_must_be_of_this_organisation_and_visible(cast):
+    from tests.factories import GoalFactory
+
+    message = {"goals": "Choose goals of this organisation that you can see."}
+    with tenant_context(cast.other_org.pk):
+        theirs = GoalFactory(org=cast.other_org, owner=cast.other_admin)
+    with tenant_context(cast.org.pk):
+        hidden = GoalFactory(org=cast.org, owner=cast.admin, visibility="private")
+        shown = GoalFactory(org=cast.org, owner=cast.admin)
+        assert refused(lambda: create(cast.admin, goals=[theirs])) == message
+        assert refused(lambda: create(cast.member, goals=[hidden])) == message
+        kpi = create(cast.member, goals=[shown])
+        assert (
+            refused(lambda: services.update_kpi(actor=Actor(cast.member), kpi=kpi, goals=[hidden]))
+            == message
+        )
+        assert list(kpi.goals.all()) == [shown]
+        # An admin sees the private goal.
+        assert list(create(cast.admin, name="Other", goals=[hidden]).goals.all()) == [hidden]
+
+
+def test_owners_to_choose_from_are_everyone_active_for_admins_and_oneself_otherwise(cast):
+    with tenant_context(cast.org.pk):
+        type(cast.member2).objects.filter(pk=cast.member2.pk).update(is_active=False)
+        everyone = set(services.owner_choices(Actor(cast.admin)))
+        assert cast.member in everyone and cast.manager in everyone
+        assert cast.member2 not in everyone
+        assert cast.other_member not in everyone
+        assert list(services.owner_choices(Actor(cast.manager))) == [cast.manager]
