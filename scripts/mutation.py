@@ -95,6 +95,13 @@ MODULES: dict[str, Target] = {
     "kpis/status.py": Target(["kpis/tests/test_status_rules.py"]),
     "kpis/forecast.py": Target(["kpis/tests/test_forecast_rules.py"]),
     "kpis/services.py": Target(["kpis/tests/test_service_rules.py"]),
+    "kpis/rollup.py": Target(
+        [
+            "kpis/tests/test_rollup_rules.py",
+            "kpis/tests/test_rollup.py",
+            "kpis/tests/test_snapshots.py",
+        ]
+    ),
     "core/periodic.py": Target(
         ["core/tests/test_periodic_rules.py", "core/tests/test_periodic.py"]
     ),
