@@ -186,3 +186,12 @@ def test_a_late_value_for_an_older_day_does_not_become_the_latest(cast, make_kpi
     measure(fresh, (_days_ago(4), 1), (_days_ago(2), 3))
     _run(cast.org, _hours_ago(2))
     assert _latest(cast.org, fresh) == (D(3), _days_ago(2))
+
+
+def test_the_same_value_measured_later_moves_the_latest_time(cast, make_kpi, measure):
+    kpi = make_kpi()
+    measure(kpi, (_days_ago(2), 6))
+    _run(cast.org, _hours_ago(5))
+    (later,) = measure(kpi, (_days_ago(1), 6))
+    _run(cast.org, _hours_ago(4))
+    assert _latest(cast.org, kpi) == (D(6), later.measured_at)
