@@ -123,6 +123,30 @@ def test_the_sentence_says_reach_or_risk_with_the_date():
     )
 
 
+def test_where_lower_is_better_the_sentence_says_which_side_of_the_target_it_lands():
+    by = date(2026, 12, 31)
+    below = Forecast(value=240.0, by=by, slope_per_day=-1, points=3, reaches=True)
+    above = Forecast(value=260.0, by=by, slope_per_day=1, points=3, reaches=False)
+    assert below.sentence("250 ms", unit="ms", direction="lower") == (
+        "On course for 240 ms by 31 Dec 2026, below the 250 ms target"
+    )
+    assert above.sentence("250 ms", unit="ms", direction="lower") == (
+        "On course for 260 ms by 31 Dec 2026, above the 250 ms target: at risk"
+    )
+
+
+def test_within_a_range_the_sentence_says_inside_or_outside():
+    by = date(2026, 12, 31)
+    inside = Forecast(value=20.0, by=by, slope_per_day=0, points=3, reaches=True)
+    outside = Forecast(value=25.0, by=by, slope_per_day=1, points=3, reaches=False)
+    assert inside.sentence("19–22", direction="range") == (
+        "On course for 20 by 31 Dec 2026, inside the range 19–22"
+    )
+    assert outside.sentence("19–22", direction="range") == (
+        "On course for 25 by 31 Dec 2026, outside the range 19–22: at risk"
+    )
+
+
 @given(
     st.floats(min_value=-100, max_value=100, allow_nan=False),
     st.floats(min_value=-1000, max_value=1000, allow_nan=False),

@@ -106,9 +106,9 @@ def test_floats_are_read_as_the_decimals_they_print_as():
 
 def test_statuses_are_said_in_words_not_only_colour():
     assert [s.label for s in (Status.ON_TARGET, Status.AMBER, Status.RED)] == [
-        "On target",
+        "On track",
         "Needs attention",
-        "Off target",
+        "Off track",
     ]
 
 
