@@ -91,7 +91,8 @@ def is_computed(kpi: Kpi) -> bool:
 
 
 def validate_rows(rows: Sequence[Row]) -> list[tuple[Decimal, datetime, str]]:
-    """Check every row; ValidationError {"measurements": {index: {field: message}}}."""
+    """Check every row; ValidationError {"measurements": ["Measurement 2: message", ...]}
+    (numbered from 1, one message per bad field)."""
     if not rows:
         raise ValidationError({"measurements": BATCH_EMPTY})
     if len(rows) > MAX_BATCH:
@@ -115,7 +116,15 @@ def validate_rows(rows: Sequence[Row]) -> list[tuple[Decimal, datetime, str]]:
         else:
             clean.append((value, when, row.note))
     if errors:
-        raise ValidationError({"measurements": [errors]})
+        raise ValidationError(
+            {
+                "measurements": [
+                    f"Measurement {index + 1}: {message}"
+                    for index, row_errors in errors.items()
+                    for message in row_errors.values()
+                ]
+            }
+        )
     return clean
 
 

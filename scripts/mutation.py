@@ -1,4 +1,4 @@
-"""Mutation testing for the rules issue 7 moves: change one thing, run the fast tests.
+"""Mutation testing for the rules issues 7 and 8 move: change one thing, run the fast tests.
 
 Each mutant is one small change to one module (a comparison flipped or loosened,
 ``and``/``or`` swapped, a ``not`` dropped, a number moved by one, a ``True``/``False``
@@ -91,6 +91,19 @@ MODULES: dict[str, Target] = {
             "orgs/tests/test_tenancy_rls.py",
         ],
         postgres=True,
+    ),
+    "kpis/status.py": Target(["kpis/tests/test_status_rules.py"]),
+    "kpis/forecast.py": Target(["kpis/tests/test_forecast_rules.py"]),
+    "kpis/services.py": Target(["kpis/tests/test_service_rules.py"]),
+    "kpis/rollup.py": Target(
+        [
+            "kpis/tests/test_rollup_rules.py",
+            "kpis/tests/test_rollup.py",
+            "kpis/tests/test_snapshots.py",
+        ]
+    ),
+    "core/periodic.py": Target(
+        ["core/tests/test_periodic_rules.py", "core/tests/test_periodic.py"]
     ),
 }
 PG_VARIABLES = ("DATABASE_URL", "DATABASE_APP_ROLE", "REDIS_URL", "CAIRN_TEST_DB_NAME")
