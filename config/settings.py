@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orgs",
     "goals",
     "kpis",
+    "feedback",
     "notifications",
     "devtools",
 ]

@@ -111,6 +111,19 @@ def fill_kpi_and_job_tables(cast, goal, today) -> None:
         response={},
     )
     JobRun.objects.create(org=cast.org, job="kpi_rollup", period="2026-12-07T06")
+    fill_feedback_tables(cast, goal)
+
+
+def fill_feedback_tables(cast, goal) -> None:
+    from feedback.models import Feedback, FeedbackRequest, FeedbackRevision
+
+    request = FeedbackRequest.objects.create(
+        org=cast.org, requester=cast.member, about=cast.member, asked=cast.member2, goal=goal
+    )
+    feedback = Feedback.objects.create(
+        org=cast.org, giver=cast.member2, recipient=cast.member, body="Good", request=request
+    )
+    FeedbackRevision.objects.create(org=cast.org, feedback=feedback, body="Goood")
 
 
 def test_it_shows_no_tenant_row_when_no_org_is_set(cast):

@@ -1,0 +1,38 @@
+"""Who may read a feedback's content: one rule, as an object test and as a query.
+
+The giver and the recipient always; public feedback everyone in the
+organisation; "managers" feedback also the recipient's manager chain (the
+people whose reporting subtree holds the recipient). Admins get nothing more
+than anyone else for content (they see counts elsewhere).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from feedback.models import Feedback, FeedbackVisibility
+from goals.access import Actor
+
+
+def may_read(actor: Actor, feedback: Feedback) -> bool:
+    me = actor.member.pk
+    if feedback.org_id != actor.member.org_id:
+        return False
+    if me in (feedback.giver_id, feedback.recipient_id):
+        return True
+    if feedback.visibility == FeedbackVisibility.PUBLIC:
+        return True
+    if feedback.visibility == FeedbackVisibility.MANAGERS:
+        return actor.manages(feedback.recipient_id)
+    return False
+
+
+def readable_feedback(actor: Actor) -> QuerySet[Feedback]:
+    """The organisation's feedback whose content ``actor`` may read."""
+    me = actor.member
+    return Feedback.objects.filter(org=me.org_id).filter(
+        Q(giver=me)
+        | Q(recipient=me)
+        | Q(visibility=FeedbackVisibility.PUBLIC)
+        | Q(visibility=FeedbackVisibility.MANAGERS, recipient__in=actor.subtree or [0])
+    )

@@ -1,0 +1,205 @@
+"""Every write to feedback and feedback requests (pages and the API call these).
+
+Each service checks everything first and raises ``ValidationError`` with field
+errors before writing, so a refusal leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from feedback.models import (
+    MAX_BODY,
+    Feedback,
+    FeedbackRequest,
+    FeedbackRevision,
+    FeedbackVisibility,
+)
+from goals.access import NOT_ALLOWED, Actor
+from goals.models import CheckIn, Goal
+from orgs.models import Membership
+
+TO_SELF = "Feedback is for a colleague: choose someone other than yourself."
+NOT_A_COLLEAGUE = "Choose an active colleague in this organisation."
+BODY_EMPTY = "Write what you want to say."
+BODY_TOO_LONG = f"Keep it under {MAX_BODY:,} characters."
+GOAL_NOT_THEIRS = "Choose one of the recipient's goals, or none."
+CHECKIN_NOT_THEIRS = "Choose a check-in on one of the recipient's goals, or none."
+ALREADY_READ = "The recipient has read this feedback; it can no longer be changed."
+VISIBILITY_UNKNOWN = "Choose private, managers or public."
+ASK_SOMEONE = "Choose at least one colleague to ask."
+ASK_TOO_MANY = "Ask at most 20 colleagues at a time."
+NOT_YOURS_TO_ASK = "You may ask for feedback on yourself or on people who report to you."
+DUE_IN_PAST = "The due date cannot be in the past."
+PROMPT_TOO_LONG = "Keep the prompt under 1,000 characters."
+REQUEST_CLOSED = "This request has already been answered or declined."
+REASON_TOO_LONG = "Keep the reason under 500 characters."
+MAX_ASKED = 20
+
+
+def _colleague(actor: Actor, person: Membership | None) -> bool:
+    return person is not None and person.org_id == actor.member.org_id and person.is_active
+
+
+def _check_body(body: str) -> str:
+    text = (body or "").replace("\x00", "").strip()
+    if not text:
+        raise ValidationError({"body": BODY_EMPTY})
+    if len(text) > MAX_BODY:
+        raise ValidationError({"body": BODY_TOO_LONG})
+    return text
+
+
+@transaction.atomic
+def give_feedback(
+    *,
+    actor: Actor,
+    recipient: Membership | None,
+    body: str,
+    visibility: str = FeedbackVisibility.MANAGERS,
+    goal: Goal | None = None,
+    checkin: CheckIn | None = None,
+    request: FeedbackRequest | None = None,
+) -> Feedback:
+    """Feedback from ``actor`` to a colleague, optionally about one of their goals or check-ins,
+    or answering a request made of ``actor``."""
+    errors: dict[str, str] = {}
+    if recipient is not None and recipient.pk == actor.member.pk:
+        errors["recipient"] = TO_SELF
+    elif not _colleague(actor, recipient):
+        errors["recipient"] = NOT_A_COLLEAGUE
+    try:
+        text = _check_body(body)
+    except ValidationError as error:
+        errors |= {k: v[0] for k, v in error.message_dict.items()}
+    if visibility not in FeedbackVisibility.values:
+        errors["visibility"] = VISIBILITY_UNKNOWN
+    if recipient is not None and "recipient" not in errors:
+        if goal is not None and (
+            goal.org_id != actor.member.org_id or goal.owner_id != recipient.pk
+        ):
+            errors["goal"] = GOAL_NOT_THEIRS
+        if checkin is not None and (
+            checkin.org_id != actor.member.org_id
+            or not Goal.objects.filter(
+                org=actor.member.org_id, pk=checkin.goal_id, owner=recipient
+            ).exists()
+        ):
+            errors["checkin"] = CHECKIN_NOT_THEIRS
+    if request is not None and (
+        request.asked_id != actor.member.pk or request.status != FeedbackRequest.Status.OPEN
+    ):
+        errors["request"] = REQUEST_CLOSED
+    if errors:
+        raise ValidationError(errors)
+    feedback = Feedback.objects.create(
+        org_id=actor.member.org_id,
+        giver=actor.member,
+        recipient=recipient,
+        body=text,
+        visibility=visibility,
+        goal=goal,
+        checkin=checkin,
+        request=request,
+    )
+    if request is not None:
+        request.status = FeedbackRequest.Status.ANSWERED
+        request.save(update_fields=["status", "updated_at"])
+    return feedback
+
+
+@transaction.atomic
+def correct_feedback(*, actor: Actor, feedback: Feedback, body: str) -> Feedback:
+    """The giver fixes a typo before the recipient has read it; the old text is kept."""
+    if feedback.giver_id != actor.member.pk:
+        raise PermissionDenied(NOT_ALLOWED)
+    locked = Feedback.objects.select_for_update().get(pk=feedback.pk, org=feedback.org_id)
+    if locked.read_at is not None:
+        raise ValidationError({"body": ALREADY_READ})
+    text = _check_body(body)
+    if text == locked.body:
+        return locked
+    FeedbackRevision.objects.create(org_id=locked.org_id, feedback=locked, body=locked.body)
+    locked.body = text
+    locked.save(update_fields=["body", "updated_at"])
+    return locked
+
+
+def mark_read(*, actor: Actor, feedback: Feedback) -> None:
+    """The recipient opened it: from now on it cannot change."""
+    if feedback.recipient_id == actor.member.pk and feedback.read_at is None:
+        Feedback.objects.filter(pk=feedback.pk, org=feedback.org_id, read_at=None).update(
+            read_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def request_feedback(
+    *,
+    actor: Actor,
+    asked: list[Membership],
+    about: Membership | None = None,
+    goal: Goal | None = None,
+    prompt: str = "",
+    due_date: date | None = None,
+) -> list[FeedbackRequest]:
+    """Ask colleagues for feedback on oneself or (a manager) on a report."""
+    about = about or actor.member
+    errors: dict[str, str] = {}
+    if about.pk != actor.member.pk and not (
+        about.org_id == actor.member.org_id and actor.manages(about.pk)
+    ):
+        errors["about"] = NOT_YOURS_TO_ASK
+    people = list({p.pk: p for p in asked if p is not None}.values())
+    if not people:
+        errors["asked"] = ASK_SOMEONE
+    elif len(people) > MAX_ASKED:
+        errors["asked"] = ASK_TOO_MANY
+    elif any(p.pk == about.pk for p in people):
+        errors["asked"] = "Ask colleagues other than the person the feedback is about."
+    elif not all(_colleague(actor, p) for p in people):
+        errors["asked"] = NOT_A_COLLEAGUE
+    if goal is not None and (goal.org_id != actor.member.org_id or goal.owner_id != about.pk):
+        errors["goal"] = GOAL_NOT_THEIRS
+    if len(prompt or "") > 1000:
+        errors["prompt"] = PROMPT_TOO_LONG
+    if due_date is not None and due_date < timezone.localdate():
+        errors["due_date"] = DUE_IN_PAST
+    if errors:
+        raise ValidationError(errors)
+    return FeedbackRequest.objects.bulk_create(
+        [
+            FeedbackRequest(
+                org_id=actor.member.org_id,
+                requester=actor.member,
+                about=about,
+                asked=person,
+                goal=goal,
+                prompt=(prompt or "").replace("\x00", "").strip(),
+                due_date=due_date,
+            )
+            for person in people
+        ]
+    )
+
+
+@transaction.atomic
+def decline_request(*, actor: Actor, request: FeedbackRequest, reason: str = "") -> None:
+    """The person asked says no, optionally with a reason."""
+    if request.asked_id != actor.member.pk:
+        raise PermissionDenied(NOT_ALLOWED)
+    if len(reason or "") > 500:
+        raise ValidationError({"reason": REASON_TOO_LONG})
+    updated = FeedbackRequest.objects.filter(
+        pk=request.pk, org=request.org_id, status=FeedbackRequest.Status.OPEN
+    ).update(
+        status=FeedbackRequest.Status.DECLINED,
+        decline_reason=(reason or "").strip(),
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ValidationError({"request": REQUEST_CLOSED})

@@ -1,0 +1,121 @@
+"""Giving, correcting and requesting feedback: every refusal is a clear message and
+leaves nothing behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from core.tenancy import tenant_context
+from feedback import services
+from feedback.models import Feedback, FeedbackRequest, FeedbackRevision
+from goals.access import Actor
+from goals.models import GoalStatus
+from tests.factories import GoalFactory
+
+
+def count(org) -> tuple[int, int]:
+    with tenant_context(org.pk):
+        return Feedback.objects.count(), FeedbackRequest.objects.count()
+
+
+def refused(cast, field: str, message: str, **kwargs):
+    before = count(cast.org)
+    with tenant_context(cast.org.pk), pytest.raises(ValidationError) as error:
+        services.give_feedback(actor=Actor(cast.member2), **kwargs)
+    assert error.value.message_dict[field] == [message]
+    assert count(cast.org) == before
+
+
+def test_a_colleague_gives_feedback_about_the_recipients_goal(cast):
+    goal = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="  Great demo!  ", goal=goal
+        )
+    assert (feedback.body, feedback.visibility, feedback.goal_id) == (
+        "Great demo!",
+        "managers",
+        goal.pk,
+    )
+
+
+def test_bad_feedback_is_refused_with_a_message_and_nothing_saved(cast):
+    theirs = GoalFactory(owner=cast.manager)
+    refused(cast, "recipient", services.TO_SELF, recipient=cast.member2, body="Me")
+    refused(cast, "recipient", services.NOT_A_COLLEAGUE, recipient=cast.other_member, body="Hi")
+    refused(cast, "recipient", services.NOT_A_COLLEAGUE, recipient=None, body="Hi")
+    refused(cast, "body", services.BODY_EMPTY, recipient=cast.member, body=" \x00 ")
+    refused(cast, "body", services.BODY_TOO_LONG, recipient=cast.member, body="x" * 5001)
+    refused(cast, "goal", services.GOAL_NOT_THEIRS, recipient=cast.member, body="Hi", goal=theirs)
+    refused(
+        cast, "visibility", services.VISIBILITY_UNKNOWN, recipient=cast.member, body="Hi",
+        visibility="everyone",
+    )  # fmt: skip
+    with tenant_context(cast.org.pk):
+        cast.member.is_active = False
+        cast.member.save(update_fields=["is_active"])
+    refused(cast, "recipient", services.NOT_A_COLLEAGUE, recipient=cast.member, body="Hi")
+
+
+def test_the_giver_corrects_a_typo_until_the_recipient_reads_it(cast):
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="Grat work"
+        )
+        services.correct_feedback(actor=Actor(cast.member2), feedback=feedback, body="Great work")
+        with pytest.raises(PermissionDenied):
+            services.correct_feedback(actor=Actor(cast.manager), feedback=feedback, body="Meh")
+        services.mark_read(actor=Actor(cast.member2), feedback=feedback)  # not the recipient
+        feedback.refresh_from_db()
+        assert feedback.read_at is None
+        services.mark_read(actor=Actor(cast.member), feedback=feedback)
+        feedback.refresh_from_db()
+        with pytest.raises(ValidationError) as error:
+            services.correct_feedback(actor=Actor(cast.member2), feedback=feedback, body="Edit")
+        feedback.refresh_from_db()
+        revisions = list(FeedbackRevision.objects.filter(feedback=feedback).values_list("body"))
+    assert error.value.message_dict["body"] == [services.ALREADY_READ]
+    assert feedback.body == "Great work"
+    assert revisions == [("Grat work",)]
+
+
+def test_requests_are_for_oneself_or_a_report_and_answering_closes_them(cast):
+    with tenant_context(cast.org.pk):
+        (request,) = services.request_feedback(
+            actor=Actor(cast.manager), about=cast.member, asked=[cast.member2], prompt="How?"
+        )
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(
+                actor=Actor(cast.member2), about=cast.member, asked=[cast.admin]
+            )
+        assert error.value.message_dict["about"] == [services.NOT_YOURS_TO_ASK]
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(
+                actor=Actor(cast.member),
+                asked=[cast.other_member],
+                due_date=timezone.localdate() - timedelta(days=1),
+            )
+        assert error.value.message_dict["asked"] == [services.NOT_A_COLLEAGUE]
+        assert error.value.message_dict["due_date"] == [services.DUE_IN_PAST]
+        answer = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="Clear plans", request=request
+        )
+        request.refresh_from_db()
+        assert (request.status, answer.request_id) == ("answered", request.pk)
+        with pytest.raises(ValidationError):
+            services.decline_request(actor=Actor(cast.member2), request=request)
+        assert FeedbackRequest.objects.filter(org=cast.org).count() == 1
+
+
+def test_the_person_asked_may_decline_with_a_reason(cast):
+    with tenant_context(cast.org.pk):
+        (request,) = services.request_feedback(actor=Actor(cast.member), asked=[cast.member2])
+        with pytest.raises(PermissionDenied):
+            services.decline_request(actor=Actor(cast.manager), request=request)
+        services.decline_request(actor=Actor(cast.member2), request=request, reason="Too new")
+        request.refresh_from_db()
+    assert (request.status, request.decline_reason) == ("declined", "Too new")
