@@ -9,8 +9,6 @@ the header is row 1. Times without a zone are in the organisation's timezone.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -22,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from core.csv_text import read_table
 from kpis import services
 
 MAX_FILE_BYTES = 200_000
@@ -100,27 +99,11 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
 
 def plan(text: str, *, tz: ZoneInfo) -> Plan:
     """Every row checked; ValidationError for a file that cannot be read at all."""
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise ValidationError(NOT_CSV)
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        raise ValidationError(NOT_CSV) from None
-    header_index = next((i for i, record in enumerate(records) if any(record)), None)
-    if header_index is None:
-        raise ValidationError(MISSING_COLUMNS)
-    header = [_column(name) for name in records[header_index]]
+    raw_header, numbered = read_table(text, not_csv=NOT_CSV, no_header=MISSING_COLUMNS)
+    header = [_column(name) for name in raw_header]
     if "measured_at" not in header or "value" not in header:
         raise ValidationError(MISSING_COLUMNS)
     positions = {name: header.index(name) for name in COLUMNS if name in header}
-    numbered = [
-        (number, record)
-        for number, record in enumerate(records[header_index + 1 :], start=header_index + 2)
-        if any(cell.strip() for cell in record)
-    ]
     if not numbered:
         raise ValidationError(NO_ROWS)
     if len(numbered) > MAX_ROWS:

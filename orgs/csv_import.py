@@ -15,8 +15,6 @@ never the account's name or other memberships.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +26,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.csv_text import read_table
 from orgs import services
 from orgs.models import Invitation, Membership, Organization, Role, Unit, User
 from orgs.services import INACTIVE_MANAGER, LAST_ADMIN, REPORTING_CYCLE, SELF_MANAGER
@@ -207,32 +206,19 @@ def parse_csv(text: str) -> tuple[set[str], list[tuple[int, dict[str, str]]], li
 
     Row numbers are those a spreadsheet shows: the header is row 1.
     """
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        raise ValidationError(NOT_CSV)
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    # Spreadsheets in some locales save with semicolons or tabs.
-    delimiter = max(",;\t", key=first_line.count)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        raise ValidationError(NOT_CSV) from None
-    header_index = next((i for i, record in enumerate(records) if any(record)), None)
-    if header_index is None:
-        raise ValidationError(MISSING_EMAIL_COLUMN)
-    header = [_column_name(name) for name in records[header_index]]
+    raw_header, records = read_table(text, not_csv=NOT_CSV, no_header=MISSING_EMAIL_COLUMN)
+    header = [_column_name(name) for name in raw_header]
     if "email" not in header:
         raise ValidationError(MISSING_EMAIL_COLUMN)
     positions = {name: header.index(name) for name in COLUMNS if name in header}
     ignored = [name for name in header if name and name not in COLUMNS]
-    rows = []
-    for number, record in enumerate(records[header_index + 1 :], start=header_index + 2):
-        if not any(cell.strip() for cell in record):
-            continue
-        cells = {
-            name: record[i].strip() if i < len(record) else "" for name, i in positions.items()
-        }
-        rows.append((number, cells))
+    rows = [
+        (
+            number,
+            {name: record[i].strip() if i < len(record) else "" for name, i in positions.items()},
+        )
+        for number, record in records
+    ]
     return set(positions), rows, ignored
 
 
