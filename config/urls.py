@@ -40,9 +40,13 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("goals.urls")),
     path("o/<slug:org_slug>/", include("kpis.urls")),
     path("o/<slug:org_slug>/", include("notifications.urls")),
+    path("o/<slug:org_slug>/", include("feedback.urls")),
+    path("o/<slug:org_slug>/", include("feedback.thread_urls")),
+    path("o/<slug:org_slug>/", include("feedback.recognition_urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("orgs.api_urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("goals.api.urls")),
     path("api/v1/orgs/<slug:org_slug>/", include("kpis.api.urls")),
+    path("api/v1/orgs/<slug:org_slug>/", include("feedback.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
 ]

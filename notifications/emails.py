@@ -107,6 +107,22 @@ def reminder_email(notification: Notification, org: Organization) -> Email:
     return Email(f"{notification.sentence} ({org.name})", text, html, recipient.user.email)
 
 
+def message_email(notification: Notification, org: Organization) -> Email:
+    """Feedback, a request, a comment, a mention or kudos: the sentence, the quoted text
+    and a link to where it was written."""
+    recipient = notification.recipient
+    context = {
+        "name": recipient.display_name,
+        "title": notification.sentence,
+        "quote_lines": notification.quote.splitlines(),
+        "link": settings.SITE_URL + notification.get_path(org),
+        "inbox": settings.SITE_URL + reverse("notifications:notifications", args=[org.slug]),
+        "org": org,
+    }
+    text, html = _render("notifications/email/message", context)
+    return Email(f"{notification.sentence} ({org.name})", text, html, recipient.user.email)
+
+
 def invitation_email(invitation: Invitation, org: Organization, token: str) -> Email:
     link = settings.SITE_URL + reverse(
         "orgs:invitation_accept", kwargs={"org_slug": org.slug, "token": token}

@@ -26,6 +26,22 @@ class Kind(models.TextChoices):
     CYCLE_ENDING = "cycle_ending", "A cycle is ending: final check-ins"
     CYCLE_STARTED = "cycle_started", "A cycle started and you have no goal in it"
     TEAM_WITHOUT_GOALS = "team_without_goals", "People in your team without a goal this cycle"
+    FEEDBACK_RECEIVED = "feedback_received", "You received feedback"
+    FEEDBACK_REQUESTED = "feedback_requested", "Someone asks you for feedback"
+    COMMENT = "comment", "A comment on your goal or check-in"
+    MENTION = "mention", "Someone mentioned you in a comment"
+    RECOGNITION = "recognition", "Someone recognised you"
+
+
+# Kinds whose row carries its own words and link in ``data``: {"title": the sentence,
+# "path": where it leads, "quote": an excerpt of what was written}. Emailed as a message.
+MESSAGE_KINDS = {
+    Kind.FEEDBACK_RECEIVED,
+    Kind.FEEDBACK_REQUESTED,
+    Kind.COMMENT,
+    Kind.MENTION,
+    Kind.RECOGNITION,
+}
 
 
 # Kinds a person can tune on their settings page (an invitation goes to an address).
@@ -94,7 +110,7 @@ class Notification(OrgScopedModel):
         """Who did what, for the inbox and the digest (needs actor, goal, owner, parent)."""
         from notifications.emails import goal_sentence
 
-        if self.goal_id is None:
+        if self.goal_id is None or self.kind in MESSAGE_KINDS:
             if self.data and self.data.get("title"):
                 return str(self.data["title"])
             return str(self.get_kind_display())
@@ -102,12 +118,25 @@ class Notification(OrgScopedModel):
         return goal_sentence(self, actor=actor)
 
     @property
+    def path(self) -> str:
+        """The link a message kind carries (empty for the others)."""
+        path = str((self.data or {}).get("path", ""))
+        # Only a path on this site: written by our services, checked all the same.
+        return path if path.startswith("/") and not path.startswith("//") else ""
+
+    @property
+    def quote(self) -> str:
+        return str((self.data or {}).get("quote", ""))
+
+    @property
     def sections(self) -> list[dict]:
         """A reminder's sections: [{"title", "items": [{"label", "detail", "path"}], "more"}]."""
         return list((self.data or {}).get("sections") or [])
 
     def get_path(self, org) -> str:
-        """Where the notification leads: its goal, else the inbox."""
+        """Where the notification leads: its own path, its goal, else the inbox."""
+        if self.path:
+            return self.path
         if self.goal_id is not None:
             return reverse("goals:goal_detail", args=[org.slug, self.goal_id])
         return reverse("notifications:notifications", args=[org.slug])

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.tasks import fan_out, ran_here, tenant_task
 from core.tenancy import tenant_context
 from notifications import emails
-from notifications.models import EmailState, Kind, Notification
+from notifications.models import MESSAGE_KINDS, EmailState, Kind, Notification
 from notifications.services import settings_for
 from orgs.models import Invitation, Organization
 
@@ -67,6 +67,8 @@ def _compose(notification: Notification, org: Organization) -> emails.Email | No
         return None
     if not settings_for(membership=recipient).wants_email(notification.kind):
         return None
+    if notification.kind in MESSAGE_KINDS:
+        return emails.message_email(notification, org)
     if notification.goal_id is None:
         return emails.reminder_email(notification, org)
     return emails.goal_email(notification, org)

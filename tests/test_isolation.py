@@ -59,7 +59,9 @@ def objects_of(cast, on_commit) -> dict[str, str]:
     kpi = kpi_objects(cast)
     with tenant_context(cast.org.pk):
         measurement = kpi.measurements.first()
+    people = feedback_objects(cast, goal)
     return {
+        **people,
         "goal_pk": str(goal.pk),
         "kr_pk": str(key_result.pk),
         "milestone_pk": str(milestone.pk),
@@ -72,6 +74,39 @@ def objects_of(cast, on_commit) -> dict[str, str]:
         "notification_pk": str(notification.pk),
         "kpi_pk": str(kpi.pk),
         "measurement_pk": str(measurement.pk),
+    }
+
+
+def feedback_objects(cast, goal) -> dict[str, str]:
+    """Feedback, a request, a comment, a company value and kudos in the first organisation."""
+    from feedback.models import (
+        Comment,
+        CompanyValue,
+        Feedback,
+        FeedbackRequest,
+        Recognition,
+        RecognitionRecipient,
+    )
+
+    with tenant_context(cast.org.pk):
+        request = FeedbackRequest.objects.create(
+            org=cast.org, requester=cast.member, about=cast.member, asked=cast.admin, goal=goal
+        )
+        feedback = Feedback.objects.create(
+            org=cast.org, giver=cast.admin, recipient=cast.member, body="Good", goal=goal
+        )
+        comment = Comment.objects.create(org=cast.org, author=cast.admin, goal=goal, body="Hi")
+        value = CompanyValue.objects.create(org=cast.org, name="Customers first")
+        kudos = Recognition.objects.create(
+            org=cast.org, giver=cast.admin, message="Great launch", value=value
+        )
+        RecognitionRecipient.objects.create(org=cast.org, recognition=kudos, person=cast.member)
+    return {
+        "feedback_pk": str(feedback.pk),
+        "request_pk": str(request.pk),
+        "comment_pk": str(comment.pk),
+        "value_pk": str(value.pk),
+        "recognition_pk": str(kudos.pk),
     }
 
 

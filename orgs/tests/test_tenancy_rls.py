@@ -124,6 +124,31 @@ def fill_feedback_tables(cast, goal) -> None:
         org=cast.org, giver=cast.member2, recipient=cast.member, body="Good", request=request
     )
     FeedbackRevision.objects.create(org=cast.org, feedback=feedback, body="Goood")
+    fill_conversation_and_recognition_tables(cast, goal)
+
+
+def fill_conversation_and_recognition_tables(cast, goal) -> None:
+    from feedback.models import (
+        Comment,
+        CommentRevision,
+        CompanyValue,
+        Mention,
+        Reaction,
+        Recognition,
+        RecognitionGoal,
+        RecognitionRecipient,
+    )
+
+    comment = Comment.objects.create(org=cast.org, author=cast.member, goal=goal, body="Hi @Bea")
+    CommentRevision.objects.create(org=cast.org, comment=comment, body="Hi")
+    Mention.objects.create(org=cast.org, comment=comment, person=cast.member2)
+    value = CompanyValue.objects.create(org=cast.org, name="Customers first")
+    kudos = Recognition.objects.create(
+        org=cast.org, giver=cast.member, message="Great launch", value=value
+    )
+    RecognitionRecipient.objects.create(org=cast.org, recognition=kudos, person=cast.member2)
+    RecognitionGoal.objects.create(org=cast.org, recognition=kudos, goal=goal)
+    Reaction.objects.create(org=cast.org, recognition=kudos, person=cast.admin, emoji="clap")
 
 
 def test_it_shows_no_tenant_row_when_no_org_is_set(cast):

@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+# Mounted under /o/<slug:org_slug>/
+app_name = "recognition"
+
+urlpatterns: list = []
