@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from orgs import selectors, services
+from orgs.forms import CYCLE_DAYS_RANGE, REMINDER_HOUR_RANGE
 from orgs.models import Invitation, Membership, Organization, Role, Unit
 
 ADMIN_ONLY = "Only admins of this organisation can do this."
@@ -81,14 +82,47 @@ class InOrgField(serializers.PrimaryKeyRelatedField):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    reminder_hour = serializers.IntegerField(
+        min_value=0,
+        max_value=23,
+        required=False,
+        help_text="Review reminders go out from this hour (0-23) in the organisation's time zone.",
+        error_messages={
+            "min_value": REMINDER_HOUR_RANGE,
+            "max_value": REMINDER_HOUR_RANGE,
+            "invalid": REMINDER_HOUR_RANGE,
+            "max_string_length": REMINDER_HOUR_RANGE,
+        },
+    )
+    cycle_reminder_days = serializers.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        help_text="Owners are reminded to make final check-ins this many days before a cycle ends.",
+        error_messages={
+            "min_value": CYCLE_DAYS_RANGE,
+            "max_value": CYCLE_DAYS_RANGE,
+            "invalid": CYCLE_DAYS_RANGE,
+            "max_string_length": CYCLE_DAYS_RANGE,
+        },
+    )
+
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "timezone", "checkin_cadence"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "timezone",
+            "checkin_cadence",
+            "reminder_hour",
+            "cycle_reminder_days",
+        ]
         read_only_fields = ["id", "slug"]
 
 
 class OrganizationView(OrgAPIView):
-    """The organisation: its name, time zone and check-in cadence."""
+    """The organisation: its name, time zone, check-in cadence and reminder timing."""
 
     @extend_schema(
         operation_id="org_retrieve", tags=["organisation"], responses=OrganizationSerializer
@@ -111,6 +145,8 @@ class OrganizationView(OrgAPIView):
             name=data.get("name", org.name),
             timezone_name=data.get("timezone", org.timezone),
             checkin_cadence=data.get("checkin_cadence", org.checkin_cadence),
+            reminder_hour=data.get("reminder_hour"),
+            cycle_reminder_days=data.get("cycle_reminder_days"),
         )
         return Response(OrganizationSerializer(org).data)
 

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from core.tenancy import tenant_context
 from orgs import services
 from orgs.api import ADMIN_ONLY
+from orgs.forms import CYCLE_DAYS_RANGE, REMINDER_HOUR_RANGE
 from orgs.models import ApiToken, Membership, Organization, Role, Unit
 from tests.factories import MembershipFactory, UnitFactory
 
@@ -58,6 +59,8 @@ def test_it_shows_the_organisation_to_a_member(cast):
         "slug": "acme",
         "timezone": "UTC",
         "checkin_cadence": "weekly",
+        "reminder_hour": 8,
+        "cycle_reminder_days": 7,
     }
 
 
@@ -83,6 +86,35 @@ def test_it_refuses_an_unknown_time_zone_and_cadence(cast):
     assert set(response.json()) == {"timezone", "checkin_cadence"}
     cast.org.refresh_from_db()
     assert cast.org.timezone == "UTC"
+
+
+def test_it_lets_an_admin_set_when_reminders_go_out(cast):
+    response = api(cast.admin).patch(
+        url(cast.org), {"reminder_hour": 0, "cycle_reminder_days": 60}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["reminder_hour"], response.json()["cycle_reminder_days"]) == (0, 60)
+    cast.org.refresh_from_db()
+    assert (cast.org.reminder_hour, cast.org.cycle_reminder_days, cast.org.name) == (0, 60, "Acme")
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"reminder_hour": 24}, "reminder_hour", REMINDER_HOUR_RANGE),
+        ({"reminder_hour": -1}, "reminder_hour", REMINDER_HOUR_RANGE),
+        ({"reminder_hour": "eight"}, "reminder_hour", REMINDER_HOUR_RANGE),
+        ({"cycle_reminder_days": 0}, "cycle_reminder_days", CYCLE_DAYS_RANGE),
+        ({"cycle_reminder_days": 61}, "cycle_reminder_days", CYCLE_DAYS_RANGE),
+        ({"cycle_reminder_days": 10**30}, "cycle_reminder_days", CYCLE_DAYS_RANGE),
+    ],
+)
+def test_it_refuses_reminder_timing_out_of_range(cast, data, field, message):
+    response = api(cast.admin).patch(url(cast.org), {**data, "name": "Changed"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {field: [message]}
+    cast.org.refresh_from_db()
+    assert (cast.org.reminder_hour, cast.org.cycle_reminder_days, cast.org.name) == (8, 7, "Acme")
 
 
 def test_it_refuses_organisation_changes_from_a_member(cast):

@@ -47,6 +47,12 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# No htmx request in flight and no element being swapped or settled.
+SETTLED = (
+    "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+)
+
+
 @dataclass
 class Audit:
     """axe-core results per page; every page a tab lands on must be checked."""
@@ -55,7 +61,12 @@ class Audit:
     checked: set[str] = field(default_factory=set)
 
     def check(self, page: Page) -> None:
-        """Fail on any serious or critical axe-core violation on the page as it is now."""
+        """Fail on any serious or critical axe-core violation on the page as it is now.
+
+        First waits for htmx to finish: a page audited in the middle of a swap (an element
+        being settled, a request in flight) is not a page anyone reads.
+        """
+        page.wait_for_function(SETTLED, timeout=10_000)
         violations = Axe().run(page).response["violations"]
         blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
         self.checked.add(_path(page.url))
