@@ -1098,8 +1098,9 @@ def seed_scaled_feedback(
     """Top ``org`` up to about ``feedback_per_person`` feedback, ``kudos_per_person``
     kudos and ``comments_per_person`` comments per active person, bulk-inserted.
 
-    Run after ``seed_feedback`` (values exist). The manager@ login's stale report
-    receives none of it. Idempotent on counts: a second run at the same size adds nothing.
+    Run after ``seed_feedback`` (values exist). The manager@ login's reports who have
+    heard nothing for 30 days receive none of it. Idempotent on counts: a second run at
+    the same size adds nothing.
     """
     started = clock.perf_counter()
     now = now or timezone.now()
@@ -1130,12 +1131,20 @@ def _colleague(ctx: _Org, rng: random.Random, person: Membership) -> Membership:
 
 
 def _scaled_feedback(ctx: _Org, rng: random.Random, count: int, totals: FeedbackTotals) -> None:
-    stale = ctx.stale_report()
+    if count <= 0:
+        return
+    # The manager@ login's reports who heard nothing for 30 days keep that signal.
+    manager = ctx.login("manager")
+    reports = [r.pk for r in ctx.reports[manager.pk]] if manager else []
+    heard = Feedback.objects.filter(
+        org=ctx.org, recipient__in=reports, created_at__gte=ctx.now - STALE_AFTER
+    ).values_list("recipient_id", flat=True)
+    quiet = set(reports) - set(heard)
     planned: list[_Feedback] = []
     while len(planned) < count:
         giver = rng.choice(ctx.people)
         recipient = _colleague(ctx, rng, giver)
-        if recipient in (giver, stale):
+        if recipient == giver or recipient.pk in quiet:
             continue
         goals = ctx.goals[recipient.pk]
         goal = rng.choice(goals) if goals and rng.random() < 0.34 else None
