@@ -243,7 +243,8 @@ def test_requests_follow_the_rules_of_the_service(data):
     for r in data.requests:
         assert r.asked_id != r.about_id
         if r.about_id != r.requester_id:
-            assert r.about_id in Actor(data.people[r.requester_id]).subtree
+            with tenant_context(data.org.pk):
+                assert r.about_id in Actor(data.people[r.requester_id]).subtree
         if r.goal_id:
             assert r.goal.owner_id == r.about_id
 
