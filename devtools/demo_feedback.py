@@ -644,7 +644,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     planned: list[_Feedback] = []
     requests: list[_Request] = []
 
-    def about_goal(person: Membership, goal: Goal | None, text: str) -> str:
+    def about_goal(goal: Goal | None, text: str) -> str:
         return text.format(goal=goal.title) if goal else rng.choice(FEEDBACK_ACROSS)
 
     def give(giver, recipient, body, visibility, share, **kw) -> _Feedback | None:
@@ -662,7 +662,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     give(
         manager,
         member,
-        about_goal(member, member_goal, FEEDBACK_ON_GOAL[0]),
+        about_goal(member_goal, FEEDBACK_ON_GOAL[0]),
         MANAGERS,
         0.55,
         goal=member_goal,
@@ -687,7 +687,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     give(
         member,
         mate,
-        about_goal(mate, mate_goal, FEEDBACK_ON_GOAL[2]),
+        about_goal(mate_goal, FEEDBACK_ON_GOAL[2]),
         PUBLIC,
         0.8,
         goal=mate_goal,
@@ -698,7 +698,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     give(
         boss,
         manager,
-        about_goal(manager, manager_goal, FEEDBACK_ON_GOAL[1]),
+        about_goal(manager_goal, FEEDBACK_ON_GOAL[1]),
         MANAGERS,
         0.4,
         goal=manager_goal,
@@ -819,7 +819,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
         item = give(
             mate,
             member,
-            about_goal(member, member_goal, FEEDBACK_ON_GOAL[3]),
+            about_goal(member_goal, FEEDBACK_ON_GOAL[3]),
             MANAGERS,
             0.45,
             goal=member_goal,
