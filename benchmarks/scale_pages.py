@@ -1,4 +1,5 @@
-"""My goals, the team page, the goal page, the tree and the API goal list as the organisation grows.
+"""My goals, the team page, the goal page, the tree, the API goal list, the inbox, the KPI
+list and the feedback, person, recognition and thread pages as the organisation grows.
 
 Measures Acme as ``seed_demo --people N --goals-per-person G`` left it (see
 benchmarks/README.md; this script seeds nothing). Per request, as one person, in-process
@@ -34,6 +35,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, reset_queries, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
@@ -115,7 +117,7 @@ def grow_history(org: Organization, kr: KeyResult, total: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--history", type=int, default=0, help="check-ins on one key result")
     parser.add_argument("--only", default="", help="rows whose label contains this")
@@ -132,7 +134,7 @@ def main() -> None:
             role: Membership.objects.select_related("user").get(
                 org=org, user__email=f"{role}@{org.slug}.test"
             )
-            for role in ("admin", "priya.raman", "member")
+            for role in ("admin", "priya.raman", "manager", "member")
         }
         mine = (
             KeyResult.objects.filter(
@@ -144,6 +146,14 @@ def main() -> None:
             )
             .select_related("goal__owner")
             .order_by("pk")
+            .first()
+        )
+        # The goal of member@'s with the longest comment thread (seed_demo's threads).
+        threaded = (
+            Goal.objects.filter(org=org, cycle=cycle, owner=who["member"])
+            .annotate(n_comments=Count("comments"))
+            .filter(n_comments__gt=0)
+            .order_by("-n_comments", "pk")
             .first()
         )
     if args.history and mine is not None:
@@ -212,6 +222,31 @@ def main() -> None:
             ("team page, priya.raman@", get("priya.raman", team)),
         ]
     deep = reverse("goals:goal_detail", args=[slug, chain[0].pk])
+    rows += [
+        ("inbox, member@", get("member", reverse("notifications:notifications", args=[slug]))),
+        ("KPI list, member@", get("member", reverse("kpis:kpi_list", args=[slug]))),
+        ("KPI list, admin@", get("admin", reverse("kpis:kpi_list", args=[slug]))),
+    ]
+    try:
+        feedback_home = reverse("feedback:feedback_home", args=[slug])
+        person = reverse("feedback:person", args=[slug, who["member"].pk])
+    except NoReverseMatch:
+        feedback_home = person = None
+    if feedback_home:
+        rows += [
+            ("feedback page, member@", get("member", feedback_home)),
+            ("feedback page, manager@", get("manager", feedback_home)),
+            ("person page, manager@ opening member@", get("manager", person)),
+        ]
+    try:
+        feed = reverse("recognition:feed", args=[slug])
+    except NoReverseMatch:
+        feed = None
+    if feed:
+        rows.append(("recognition feed, member@", get("member", feed)))
+    if threaded is not None:
+        label = f"goal page with a thread ({threaded.n_comments} comments), member@"
+        rows.append((label, get("member", reverse("goals:goal_detail", args=[slug, threaded.pk]))))
     rows += [
         ("tree page, member@, as it opens", get("member", reverse("goals:goal_tree", args=[slug]))),
         ("goal page, level-5 goal, admin@", get("admin", deep)),

@@ -27,7 +27,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 
 from core.tenancy import tenant_context
-from devtools import demo, demo_kpis
+from devtools import demo, demo_feedback, demo_kpis
+from feedback.models import Feedback, Recognition
 from goals import services as goal_services
 from goals.models import CheckIn, Cycle, Goal
 from kpis.models import Kpi, Measurement
@@ -292,6 +293,7 @@ class Totals:
     orgs: int = 0
     goals: demo.Totals = field(default_factory=demo.Totals)
     kpis: demo_kpis.KpiTotals = field(default_factory=demo_kpis.KpiTotals)
+    feedback: demo_feedback.FeedbackTotals = field(default_factory=demo_feedback.FeedbackTotals)
     notes: list[str] = field(default_factory=list)
 
 
@@ -341,8 +343,13 @@ class Command(BaseCommand):
                 with goal_services.notifications_paused():
                     totals.goals.add(demo.seed_goals(org))
                 totals.kpis.add(demo_kpis.seed_kpis(org))
+                spec = next(s for s in SPECS if s.slug == org.slug)
+                emails = [row[0] for row in spec.people_rows()]
+                totals.feedback.add(demo_feedback.seed_feedback(org, emails=emails))
         if goals_per_person:
             self.scale_goals(orgs["acme"], goals_per_person, totals)
+        if people and not no_goals:
+            totals.feedback.add(demo_feedback.seed_scaled_feedback(orgs["acme"]))
         self.report(orgs, totals)
 
     def scale_goals(self, org: Organization, per_person: int, totals: Totals) -> None:
@@ -592,7 +599,7 @@ class Command(BaseCommand):
     def report(self, orgs: dict[str, Organization], totals: Totals) -> None:
         goals, kpis = totals.goals, totals.kpis
         made = [totals.orgs, totals.units, totals.memberships, totals.leads, goals.goals]
-        if not any([*made, kpis.kpis, kpis.links]):
+        if not any([*made, kpis.kpis, kpis.links, totals.feedback.created]):
             self.stdout.write("Demo data already in place: nothing to create.")
         else:
             self.stdout.write(
@@ -610,6 +617,14 @@ class Command(BaseCommand):
                 f"Backfilled {kpis.goal_snapshots:,} daily goal snapshots and "
                 f"{kpis.kpi_snapshots:,} KPI snapshots for this cycle's charts."
             )
+        fb = totals.feedback
+        if fb.created:
+            self.stdout.write(
+                f"Added {fb.values} company values, {fb.kudos:,} kudos ({fb.reactions:,} "
+                f"reactions), {fb.feedback:,} feedback ({fb.revisions} corrected), "
+                f"{fb.requests} feedback requests and {fb.comments:,} comments on "
+                f"{fb.threads:,} goals ({fb.mentions:,} mentions) in {fb.seconds:.1f} s."
+            )
         for note in totals.notes:
             self.stdout.write(note)
         for org in orgs.values():
@@ -622,6 +637,10 @@ class Command(BaseCommand):
                     goal_count = Goal.objects.filter(org=org, cycle=cycle).count()
                     checkins = CheckIn.objects.filter(org=org, goal__cycle=cycle).count()
                     summary = f"; {cycle}: {goal_count:,} goals, {checkins:,} check-ins"
+                kudos = Recognition.objects.filter(org=org).count()
+                if kudos:
+                    given = Feedback.objects.filter(org=org).count()
+                    summary += f"; {kudos:,} kudos, {given:,} feedback"
                 kpi_count = Kpi.objects.filter(org=org).count()
                 if kpi_count:
                     measured = Measurement.objects.filter(org=org).count()
