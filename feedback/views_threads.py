@@ -11,7 +11,7 @@ need it). A page of a thread reads three queries whatever its size.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -196,21 +196,22 @@ def comment_edit(request: HttpRequest, org_slug: str, comment_pk: int) -> HttpRe
             if notice:
                 messages.warning(request, notice)
             return redirect(_back(org_slug, comment))
+    elif comment.author_id != actor.member.pk:
+        raise PermissionDenied(threads.EDIT_NOT_YOURS)
     elif not threads.may_edit(actor, comment):
-        errors = {
-            "body": threads.EDIT_EXPIRED
-            if comment.author_id == actor.member.pk
-            else threads.EDIT_NOT_YOURS
-        }
-    mentions = list(comment.mentions.select_related("person__user").order_by("pk"))
+        errors = {"body": threads.ALREADY_REMOVED if comment.deleted_at else threads.EDIT_EXPIRED}
+    if request.method == "POST":
+        mentions = _posted_mentions(request, actor)
+    else:
+        mentions = [
+            m.person for m in comment.mentions.select_related("person__user").order_by("pk")
+        ]
     context = {
         "goal": comment.goal,
         "comment": comment,
         "body": body.replace("\x00", ""),
         "errors": errors,
-        "mentions": [m.person for m in mentions]
-        if request.method == "GET"
-        else _posted_mentions(request, actor),
+        "mentions": mentions,
         "back": _back(org_slug, comment),
     }
     template = "feedback/_comment_edit.html"
