@@ -44,7 +44,7 @@ def test_a_manager_comments_on_a_check_in_and_the_member_replies(transactional_d
     expect(suggestions.get_by_role("option", name=re.compile("Carol Member"))).to_be_visible()
     manager_audit.check(manager)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    thread.screenshot(path=str(SHOTS / "thread-suggestions-1280.png"))
+    thread.screenshot(path=str(SHOTS / "thread-suggestions-1280.png"), caret="initial")
     box.press("Enter")  # the first suggestion, chosen with the keyboard
     expect(box).to_have_value("Great pace! @Carol Member (Acme) ")
     box.press_sequentially("can you share the deck?")
@@ -107,11 +107,11 @@ def test_a_manager_comments_on_a_check_in_and_the_member_replies(transactional_d
     # The goal page with its thread, on a desktop and on a phone.
     admin.reload()
     admin_audit.check(admin)
-    admin.screenshot(path=str(SHOTS / "thread-1280.png"), full_page=True)
+    admin.screenshot(path=str(SHOTS / "thread-1280.png"), full_page=True, caret="initial")
     admin.set_viewport_size({"width": 390, "height": 844})
     admin.reload()
     fits = admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert fits, "the goal page scrolls sideways at 390 px"
     admin_audit.check(admin)
-    admin.screenshot(path=str(SHOTS / "thread-390.png"), full_page=True)
-    admin.screenshot(path=str(SHOTS / "thread-390-top.png"))
+    admin.screenshot(path=str(SHOTS / "thread-390.png"), full_page=True, caret="initial")
+    admin.screenshot(path=str(SHOTS / "thread-390-top.png"), caret="initial")
