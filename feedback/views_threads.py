@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.htmx import page_or_partial
 from core.params import text_param, to_id
 from feedback import threads
 from feedback.models import Comment
@@ -37,7 +38,7 @@ def _offset(request: HttpRequest) -> int:
     return min(to_id(request.GET.get("earlier", "")) or 0, threads.THREAD_MAX_OFFSET)
 
 
-def _checkin(request: HttpRequest, goal: Goal, raw: str | None) -> CheckIn | None:
+def _checkin(goal: Goal, raw: str | None) -> CheckIn | None:
     """The check-in named by ``raw`` (it must be one of the goal's: else 404)."""
     if raw in (None, ""):
         return None
@@ -54,6 +55,8 @@ def thread_context(
     body: str = "",
     errors: dict | None = None,
     mentions: list[Membership] | None = None,
+    notice: str = "",
+    focus: int | None = None,
 ) -> dict:
     """What the thread partial needs: the page of entries and the composer's state."""
     page = threads.thread_page(
@@ -67,6 +70,8 @@ def thread_context(
         "composer_body": body,
         "composer_errors": errors or {},
         "composer_mentions": mentions or [],
+        "thread_notice": notice,
+        "focus_comment": focus,
     }
 
 
@@ -87,10 +92,25 @@ def _posted_mentions(request: HttpRequest, actor: Actor) -> list[Membership]:
     if not ids:
         return []
     return list(
-        Membership.objects.filter(org=actor.member.org_id, pk__in=ids[: threads.MAX_MENTIONS])
+        Membership.objects.filter(
+            org=actor.member.org_id, pk__in=ids[: threads.MAX_MENTIONS], is_active=True
+        )
         .select_related("user")
         .order_by("pk")
     )
+
+
+def _render_thread(
+    request: HttpRequest, actor: Actor, goal: Goal, checkin: CheckIn | None, *, status=200, **kw
+) -> HttpResponse:
+    """The thread: its section for htmx, else the thread's own page."""
+    context = {
+        "goal": goal,
+        "checkin": checkin,
+        **thread_context(request, actor, goal, checkin, **kw),
+    }
+    template = page_or_partial(request, TEMPLATE, "thread")
+    return render(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,18 +119,13 @@ def thread(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
     actor = request_actor(request)
     goal = get_goal(actor, goal_pk)
     source = request.POST if request.method == "POST" else request.GET
-    checkin = _checkin(request, goal, source.get("checkin"))
+    checkin = _checkin(goal, source.get("checkin"))
     if request.method == "GET":
+        offset = _offset(request)
         if request.htmx and "earlier" in request.GET:
-            context = thread_context(request, actor, goal, checkin, offset=_offset(request))
+            context = thread_context(request, actor, goal, checkin, offset=offset)
             return render(request, f"{TEMPLATE}#entries", context)
-        context = {
-            "goal": goal,
-            "checkin": checkin,
-            **thread_context(request, actor, goal, checkin, offset=_offset(request)),
-        }
-        partial = "thread" if request.htmx and not request.htmx.history_restore_request else None
-        return render(request, f"{TEMPLATE}#{partial}" if partial else TEMPLATE, context)
+        return _render_thread(request, actor, goal, checkin, offset=offset)
     body = request.POST.get("body", "")
     try:
         comment = threads.comment_post(
@@ -121,31 +136,19 @@ def thread(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResponse:
             mentions=request.POST.getlist("mentions"),
         )
     except ValidationError as error:
-        context = {
-            "goal": goal,
-            "checkin": checkin,
-            **thread_context(
-                request,
-                actor,
-                goal,
-                checkin,
-                body=body.replace("\x00", ""),
-                errors=_errors(error),
-                mentions=_posted_mentions(request, actor),
-            ),
-        }
-        template = f"{TEMPLATE}#thread" if request.htmx else TEMPLATE
-        return render(request, template, context, status=400)
+        return _render_thread(
+            request, actor, goal, checkin, status=400,
+            body=body.replace("\x00", ""),
+            errors=_errors(error),
+            mentions=_posted_mentions(request, actor),
+        )  # fmt: skip
     notice = threads.not_notified_message(comment.not_notified)
     if request.htmx:
-        context = {
-            "goal": goal,
-            "checkin": checkin,
-            **thread_context(request, actor, goal, checkin),
-        }
-        context["thread_notice"] = " ".join(filter(None, [POSTED, notice]))
-        context["focus_comment"] = comment.pk
-        return render(request, f"{TEMPLATE}#thread", context)
+        return _render_thread(
+            request, actor, goal, checkin,
+            notice=" ".join(filter(None, [POSTED, notice])),
+            focus=comment.pk,
+        )  # fmt: skip
     messages.success(request, POSTED)
     if notice:
         messages.warning(request, notice)
