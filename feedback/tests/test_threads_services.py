@@ -447,3 +447,40 @@ def test_edit_and_remove_are_offered_to_whom_they_are_allowed(cast, goal):
     [gone] = page(cast, cast.member, goal).entries
     assert gone.removed_by == "Alice Admin (Acme)" and gone.html == ""
     assert not gone.can_edit and not gone.can_remove
+
+
+def test_earlier_commenters_whose_comment_was_removed_or_who_lost_sight_hear_nothing(cast):
+    goal = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED, title="Grow revenue")
+    gone = post(cast, cast.admin, goal, body="Removed later")
+    remove(cast, cast.admin, gone)
+    post(cast, cast.member2, goal, body="Carol was here")
+    with tenant_context(cast.org.pk):
+        goal_services.goal_update(actor=Actor(cast.member), goal=goal, visibility="private")
+    before = len(notes(cast))
+    post(cast, cast.manager, goal, body="Now private")
+    # Only the owner: the admin's comment is gone and Carol cannot see the goal any more.
+    assert [n.recipient_id for n in notes(cast)[before:]] == [cast.member.pk]
+
+
+def test_removing_twice_keeps_the_first_removal(cast, goal):
+    comment = post(cast, cast.member, goal, body="Twice")
+    remove(cast, cast.member, comment)
+    again = remove(cast, cast.admin, comment)
+    assert again.deleted_by_id == cast.member.pk
+
+
+def test_a_check_ins_note_is_not_an_approval_comment(cast, goal, checkin):
+    assert page(cast, cast.member, goal).entries == []
+
+
+def test_twenty_mentions_are_fine(cast, goal):
+    from tests.factories import MembershipFactory
+
+    people = [MembershipFactory(org=cast.org) for _ in range(threads.MAX_MENTIONS)]
+    comment = post(cast, cast.manager, goal, body="All hands", mentions=[p.pk for p in people])
+    with tenant_context(cast.org.pk):
+        assert comment.mentions.count() == threads.MAX_MENTIONS
+    refused(
+        cast, "mentions", threads.MENTION_TOO_MANY, goal=goal,
+        mentions=[p.pk for p in people] + [cast.member2.pk],
+    )  # fmt: skip

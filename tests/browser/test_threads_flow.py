@@ -76,7 +76,18 @@ def test_a_manager_comments_on_a_check_in_and_the_member_replies(transactional_d
     member_audit.check(member)
     member.get_by_label("Comment on this check-in").fill("Sure, sending it today.")
     member.get_by_role("button", name="Post comment").click()
-    expect(member.locator(".thread-entry").last).to_contain_text("Sure, sending it today.")
+    reply = member.locator(".thread-entry").last
+    expect(reply).to_contain_text("Sure, sending it today.")
+    member_audit.check(member)
+    # A typo fixed in place within the edit window: the thread says "edited".
+    reply.get_by_role("link", name="Edit your comment").click()
+    editor = member.get_by_label("Your comment")
+    expect(editor).to_have_value("Sure, sending it today.")
+    member_audit.check(member)
+    editor.fill("Sure, sending it today!")
+    member.get_by_role("button", name="Save comment").click()
+    reply = member.locator(".thread-entry", has_text="Sure, sending it today!")
+    expect(reply).to_contain_text("(edited)")
     member_audit.check(member)
 
     # The Carol mention went to Carol's inbox.
@@ -95,13 +106,13 @@ def test_a_manager_comments_on_a_check_in_and_the_member_replies(transactional_d
     log_in(admin, admin_audit, cast.admin)
     admin.goto(f"/o/acme/goals/{goal.pk}/")
     admin_audit.check(admin)
-    reply = admin.locator(".thread-entry", has_text="Sure, sending it today.")
+    reply = admin.locator(".thread-entry", has_text="Sure, sending it today!")
     admin.once("dialog", lambda dialog: dialog.accept())
     reply.get_by_role("button", name=re.compile(r"^Remove")).click()
     expect(admin.locator(".thread-removed")).to_contain_text(
         "Comment removed by Alice Admin (Acme)"
     )
-    expect(admin.get_by_text("Sure, sending it today.")).to_have_count(0)
+    expect(admin.get_by_text("Sure, sending it today!")).to_have_count(0)
     admin_audit.check(admin)
 
     # The goal page with its thread, on a desktop and on a phone.
