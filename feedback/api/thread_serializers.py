@@ -8,16 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback.models import Comment
+from goals.api.serializers import PersonRefSerializer
 
 ID_MAX = 2**63 - 1
 
 
-class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="A membership id.")
-    name = serializers.CharField()
-
-
-class CommentSerializer(serializers.ModelSerializer):
+class ThreadCommentSerializer(serializers.ModelSerializer):
     """A comment, or the marker a removed one leaves (``removed``, empty ``body``)."""
 
     author = serializers.SerializerMethodField()
@@ -70,13 +66,13 @@ class CommentSerializer(serializers.ModelSerializer):
         return [{"id": m.person_id, "name": m.person.display_name} for m in comment.mentions.all()]
 
 
-class PostedCommentSerializer(CommentSerializer):
+class PostedThreadCommentSerializer(ThreadCommentSerializer):
     not_notified = serializers.SerializerMethodField(
         help_text="Mentioned colleagues who cannot see the goal, so were not notified."
     )
 
-    class Meta(CommentSerializer.Meta):
-        fields = [*CommentSerializer.Meta.fields, "not_notified"]
+    class Meta(ThreadCommentSerializer.Meta):
+        fields = [*ThreadCommentSerializer.Meta.fields, "not_notified"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
@@ -104,7 +100,7 @@ def mentions_field() -> serializers.ListField:
     )
 
 
-class CommentInputSerializer(serializers.Serializer):
+class ThreadCommentInputSerializer(serializers.Serializer):
     body = CommentTextField(help_text="Up to 5,000 characters.")
     checkin = serializers.IntegerField(
         required=False,
@@ -116,6 +112,6 @@ class CommentInputSerializer(serializers.Serializer):
     mentions = mentions_field()
 
 
-class CommentEditSerializer(serializers.Serializer):
+class ThreadCommentEditSerializer(serializers.Serializer):
     body = CommentTextField(help_text="The new text (within 15 minutes of posting).")
     mentions = mentions_field()

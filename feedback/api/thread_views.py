@@ -23,10 +23,10 @@ from rest_framework.settings import api_settings
 from core.params import to_id
 from feedback import threads
 from feedback.api.thread_serializers import (
-    CommentEditSerializer,
-    CommentInputSerializer,
-    CommentSerializer,
-    PostedCommentSerializer,
+    PostedThreadCommentSerializer,
+    ThreadCommentEditSerializer,
+    ThreadCommentInputSerializer,
+    ThreadCommentSerializer,
 )
 from feedback.models import Comment
 from goals.access import Actor, get_goal, request_actor
@@ -73,7 +73,7 @@ class CommentListView(ThreadsAPIView):
         operation_id="goal_comments_list",
         tags=["comments"],
         parameters=[CHECKIN_FILTER],
-        responses=CommentSerializer(many=True),
+        responses=ThreadCommentSerializer(many=True),
         description="Oldest first. A removed comment stays as a marker: removed true, "
         "body empty. The approval flow's comments are goal events (goal_events_list).",
     )
@@ -89,13 +89,13 @@ class CommentListView(ThreadsAPIView):
         comments = threads.thread_comments(goal=goal, checkin=checkin).order_by("created_at", "pk")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(comments, request, view=self)
-        return paginator.get_paginated_response(CommentSerializer(page, many=True).data)
+        return paginator.get_paginated_response(ThreadCommentSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="goal_comments_create",
         tags=["comments"],
-        request=CommentInputSerializer,
-        responses={201: PostedCommentSerializer},
+        request=ThreadCommentInputSerializer,
+        responses={201: PostedThreadCommentSerializer},
         description="Anyone who can see the goal. Notifies the goal's owner, the check-in's "
         "author and earlier commenters of the thread; each mentioned colleague who can see "
         "the goal is notified of the mention instead (not_notified lists those who cannot). "
@@ -104,7 +104,7 @@ class CommentListView(ThreadsAPIView):
     )
     def post(self, request: Request, org_slug: str, goal_pk: int) -> Response:
         goal = get_goal(self.actor, goal_pk)
-        serializer = CommentInputSerializer(data=request.data)
+        serializer = ThreadCommentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         comment = threads.comment_post(
@@ -115,7 +115,7 @@ class CommentListView(ThreadsAPIView):
             mentions=data.get("mentions", []),
         )
         fresh = self.fresh(comment)
-        body = PostedCommentSerializer(fresh, context={"not_notified": comment.not_notified})
+        body = PostedThreadCommentSerializer(fresh, context={"not_notified": comment.not_notified})
         return Response(body.data, status=status.HTTP_201_CREATED)
 
 
@@ -123,28 +123,30 @@ class CommentDetailView(ThreadsAPIView):
     """One comment: read it, edit it (the author, within 15 minutes), remove it (the
     author or an admin)."""
 
-    @extend_schema(operation_id="comments_retrieve", tags=["comments"], responses=CommentSerializer)
+    @extend_schema(
+        operation_id="comments_retrieve", tags=["comments"], responses=ThreadCommentSerializer
+    )
     def get(self, request: Request, org_slug: str, comment_pk: int) -> Response:
         comment = threads.get_comment(self.actor, comment_pk)
-        return Response(CommentSerializer(self.fresh(comment)).data)
+        return Response(ThreadCommentSerializer(self.fresh(comment)).data)
 
     @extend_schema(
         operation_id="comments_update",
         tags=["comments"],
-        request=CommentEditSerializer,
-        responses={200: PostedCommentSerializer},
+        request=ThreadCommentEditSerializer,
+        responses={200: PostedThreadCommentSerializer},
         description="The author, within 15 minutes of posting; the earlier text is kept. "
         "mentions adds people to notify (those already mentioned stay mentioned).",
     )
     def patch(self, request: Request, org_slug: str, comment_pk: int) -> Response:
         comment = threads.get_comment(self.actor, comment_pk)
-        serializer = CommentEditSerializer(data=request.data)
+        serializer = ThreadCommentEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         edited = threads.comment_edit(
             actor=self.actor, comment=comment, body=data["body"], mentions=data.get("mentions")
         )
-        body = PostedCommentSerializer(
+        body = PostedThreadCommentSerializer(
             self.fresh(edited), context={"not_notified": edited.not_notified}
         )
         return Response(body.data)

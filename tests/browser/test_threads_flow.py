@@ -1,7 +1,7 @@
 """A manager comments on a report's check-in, mentioning a colleague with the @
 suggestions; the member is notified, follows the link to the comment, replies and
-fixes a typo in place; an admin removes the reply and the marker shows. Screenshots of the goal page with
-its thread at 1280 and 390 pixels wide."""
+fixes a typo in place; an admin removes the reply and the marker shows. Screenshots
+of the goal page with its thread at 1280 and 390 pixels wide."""
 
 from __future__ import annotations
 
