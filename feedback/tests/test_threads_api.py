@@ -159,3 +159,24 @@ def test_the_list_runs_the_same_queries_whatever_its_size(cast, goal):
         page = client.get(comments_url(cast.org, goal)).json()
     assert page["count"] == 40
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_comment_api_is_in_the_openapi_schema(cast):
+    from drf_spectacular.validation import validate_schema
+
+    schema = api(cast.member).get("/api/schema/", {"format": "json"}).json()
+    validate_schema(schema)
+    prefix = "/api/v1/orgs/{org_slug}/"
+    goal_comments = schema["paths"][prefix + "goals/{goal_pk}/comments/"]
+    comment = schema["paths"][prefix + "comments/{comment_pk}/"]
+    assert {goal_comments[m]["operationId"] for m in ("get", "post")} == {
+        "goal_comments_list",
+        "goal_comments_create",
+    }
+    assert {comment[m]["operationId"] for m in ("get", "patch", "delete")} == {
+        "comments_retrieve",
+        "comments_update",
+        "comments_destroy",
+    }
+    fields = schema["components"]["schemas"]["ThreadComment"]["properties"]
+    assert {"checkin", "author", "body", "removed", "edited", "mentions"} <= set(fields)
