@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import apply_service_errors
 from core.htmx import page_or_partial
+from feedback.threads import with_comment_counts
 from goals import selectors, services
 from goals.access import Actor, check_in_refusal, get_goal, request_actor
 from goals.health import health_for
@@ -236,6 +237,7 @@ def kr_history(request: HttpRequest, org_slug: str, kr_pk: int) -> HttpResponse:
     checkins = CheckIn.objects.filter(org=kr.org_id, key_result=kr).select_related(
         "author__user", "kpi"
     )
+    checkins = with_comment_counts(checkins)  # "N comments" per check-in (feedback.threads)
     page = Paginator(checkins.order_by("-created_at", "-pk"), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

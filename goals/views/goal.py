@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.formatting import number, percent
 from core.forms import apply_service_errors
+from feedback.views_threads import thread_context  # the goal's conversation
 from goals import selectors, services, smart
 from goals.access import Actor, get_goal, request_actor
 from goals.charts import ProgressChart, progress_chart
@@ -513,6 +514,7 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
     status = goal.status
     kpi_rows = goal_kpis(actor, goal, key_results)  # one query
     context = {
+        **thread_context(request, actor, goal),
         "kpi_rows": kpi_rows,
         "changes_request": _changes_request(goal),
         "awaiting": _awaiting_reapproval(actor, goal, key_results, can_edit),

@@ -177,6 +177,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/profile/",
         f"{o}/settings/tokens/",
         f"{o}/goals/key-results/{kr.pk}/history/",
+        f"{o}/goals/{world.goal.pk}/comments/",  # the goal's conversation (feedback threads)
         f"{o}/notifications/",
         f"{o}/notifications/settings/",
         f"{o}/kpis/",
