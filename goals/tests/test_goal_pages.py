@@ -993,7 +993,7 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
     # name; units the member leads (may they edit?); the KPIs informing the goal;
     # the organisation switcher; the key results' recent check-ins (forecasts); the
     # goal's progress snapshots (its chart).
-    page_queries = 15
+    page_queries = 16  # + the feedback about the goal the member may read (issue 9)
     rls = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(REQUEST + rls + page_queries):
         response = client.get(url(cast, "goals:goal_detail", goal.pk))
