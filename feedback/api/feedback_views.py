@@ -55,7 +55,7 @@ class FeedbackAPIView(OrgAPIView):
         return dict(serializer.validated_data)
 
     def paginated(self, request: Request, qs, serializer_class) -> Response:
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -72,6 +72,8 @@ def _goal_in_sight(actor: Actor, goal) -> None:
 
 class FeedbackListView(FeedbackAPIView):
     """Feedback you may read; give feedback."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     @extend_schema(
         operation_id="feedback_list",
@@ -152,6 +154,8 @@ def _requests(actor: Actor):
 
 class FeedbackRequestListView(FeedbackAPIView):
     """Requests asked of you or sent by you; ask colleagues for feedback."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     @extend_schema(
         operation_id="feedback_requests_list",
