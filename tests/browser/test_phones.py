@@ -182,6 +182,10 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/kpis/",
         f"{o}/kpis/{world.kpi.pk}/",
         f"{o}/kpis/new/",
+        f"{o}/feedback/",
+        f"{o}/feedback/give/",
+        f"{o}/feedback/request/",
+        f"{o}/colleagues/{cast.member.pk}/",
     ]
     kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
