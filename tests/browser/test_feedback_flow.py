@@ -8,12 +8,12 @@ Screenshots of the feedback page and the person page at 1280 and 390 px wide.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -25,7 +25,7 @@ from tests.factories import CycleFactory, GoalFactory
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("CAIRN_VAR_DIR", "/tmp")) / "screenshots"
+SHOTS = Path(settings.VAR_DIR) / "screenshots"
 ANSWER = "The beta demo was clear; the rollout plan could name an owner per step."
 
 
