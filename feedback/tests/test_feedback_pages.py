@@ -15,6 +15,7 @@ from feedback import services
 from feedback.models import Feedback, FeedbackRevision
 from goals.access import Actor
 from goals.models import GoalStatus
+from goals.selectors import TEAM_PAGE_SIZE
 from notifications.models import Kind, Notification
 from tests.factories import CycleFactory, GoalFactory, MembershipFactory
 from tests.test_query_counts import request_queries
@@ -294,3 +295,21 @@ def test_the_person_page_reads_a_fixed_number_of_queries(
     admin = login(cast.admin)
     with django_assert_num_queries(request_queries() + 7):
         assert admin.get(url(cast, "person", cast.member.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 25])
+def test_the_team_views_feedback_signal_is_one_query_for_the_page_of_people(
+    cast, cycle, login, django_assert_num_queries, size
+):
+    grow(cast, size)
+    client = login(cast.manager)
+    # Nobody has a goal here: the cycles, the people and their count, who has no goal,
+    # their goals (none, so no key results, milestones or check-ins), the feedback
+    # signal, the organisation switcher.
+    with django_assert_num_queries(request_queries() + 7):
+        response = client.get(reverse("goals:team_goals", args=[cast.org.slug]))
+    html = response.content.decode()
+    shown = html.count('class="team-feedback"')
+    assert shown == min(size + 2, TEAM_PAGE_SIZE)  # Bob, Carol and the new reports
+    quiet = html.count("No feedback in 30 days")  # Carol, when she is on this page
+    assert quiet <= 1 and html.count("Last feedback today") == shown - quiet
