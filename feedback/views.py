@@ -10,7 +10,7 @@ without JavaScript) and reads a fixed number of queries whatever its size
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,7 +33,7 @@ from feedback.forms import (
     person_by_email,
 )
 from feedback.models import Feedback, FeedbackRequest, FeedbackVisibility
-from goals.access import Actor, get_goal, request_actor
+from goals.access import NOT_ALLOWED, Actor, get_goal, request_actor
 from goals.models import CheckIn, Goal
 from orgs.models import Membership
 
@@ -150,6 +150,10 @@ def _checkin(actor: Actor, pk: int | None) -> CheckIn | None:
     )
 
 
+def _visible_goal(actor: Actor, pk: int | None) -> Goal | None:
+    return actor.visible_goals().filter(pk=pk).first() if pk else None
+
+
 @require_http_methods(["GET", "POST"])
 def give(request: HttpRequest, org_slug: str) -> HttpResponse:
     actor = request_actor(request)
@@ -157,6 +161,10 @@ def give(request: HttpRequest, org_slug: str) -> HttpResponse:
     if request.method == "GET":
         recipient = _membership(request, id_param(request, "to"))
         checkin = _checkin(actor, id_param(request, "checkin"))
+        if recipient is None and (checkin or id_param(request, "goal")):
+            # A goal or check-in alone names its owner.
+            goal = checkin.goal if checkin else _visible_goal(actor, id_param(request, "goal"))
+            recipient = _membership(request, goal.owner_id) if goal else None
         initial = {
             "recipient": recipient.user.email if recipient else "",
             "goal": id_param(request, "goal") or (checkin.goal_id if checkin else None),
@@ -316,28 +324,27 @@ def request_detail(request: HttpRequest, org_slug: str, request_pk: int) -> Http
         and feedback_request.status == FeedbackRequest.Status.OPEN
     )
     form = _answer_form(request, feedback_request)
-    status = 200
-    if request.method == "POST":
-        if not can_answer:
-            return _request_page(request, feedback_request, False, form, status=400)
-        if form.is_valid():
-            try:
-                services.give_feedback(
-                    actor=actor,
-                    recipient=feedback_request.about,
-                    body=form.cleaned_data["body"],
-                    visibility=form.cleaned_data["visibility"],
-                    goal=feedback_request.goal,
-                    request=feedback_request,
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                name = feedback_request.about.display_name
-                messages.success(request, ANSWERED.format(name=name))
-                return redirect("feedback:feedback_home", org_slug=org_slug)
-        status = 400
-    return _request_page(request, feedback_request, can_answer, form, status=status)
+    if request.method == "GET":
+        return _request_page(request, feedback_request, can_answer, form)
+    if feedback_request.asked_id != actor.member.pk:
+        raise PermissionDenied(NOT_ALLOWED)
+    if form.is_valid():
+        try:
+            services.give_feedback(
+                actor=actor,
+                recipient=feedback_request.about,
+                body=form.cleaned_data["body"],
+                visibility=form.cleaned_data["visibility"],
+                goal=feedback_request.goal,
+                request=feedback_request,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            name = feedback_request.about.display_name
+            messages.success(request, ANSWERED.format(name=name))
+            return redirect("feedback:feedback_home", org_slug=org_slug)
+    return _request_page(request, feedback_request, can_answer, form, status=400)
 
 
 def _answer_form(request: HttpRequest, feedback_request: FeedbackRequest) -> AnswerForm:

@@ -17,7 +17,12 @@ from goals.access import Actor
 from goals.models import GoalStatus
 from goals.selectors import TEAM_PAGE_SIZE
 from notifications.models import Kind, Notification
-from tests.factories import CycleFactory, GoalFactory, MembershipFactory
+from tests.factories import (
+    CheckInFactory,
+    CycleFactory,
+    GoalFactory,
+    MembershipFactory,
+)
 from tests.test_query_counts import request_queries
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -46,7 +51,9 @@ def cycle(cast):
 
 
 def test_it_gives_feedback_about_a_goal_prefilled_from_the_goal_page(cast, cycle, login):
-    goal = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED, title="Ship")
+    goal = GoalFactory(
+        owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED, title="Ship", key_results=1
+    )
     client = login(cast.member2)
     page = client.get(url(cast, "give"), {"to": cast.member.pk, "goal": goal.pk})
     html = page.content.decode()
@@ -69,6 +76,12 @@ def test_it_gives_feedback_about_a_goal_prefilled_from_the_goal_page(cast, cycle
     assert notification.data["path"] == url(cast, "feedback_detail", saved.pk)
     followed = client.get(response["Location"]).content.decode()
     assert "Feedback sent to Bob Member (Acme)." in followed and "Lovely demo" in followed
+    # A check-in (or a goal) alone names the recipient.
+    with tenant_context(cast.org.pk):
+        checkin = CheckInFactory(key_result=goal.key_results.get())
+    page = client.get(url(cast, "give"), {"checkin": checkin.pk}).content.decode()
+    assert 'value="member@acme.test"' in page and "About the check-in of" in page
+    assert f'name="checkin" value="{checkin.pk}"' in page
 
 
 def test_the_goal_menu_follows_the_recipient_with_and_without_javascript(cast, cycle, login):

@@ -89,9 +89,16 @@ def test_a_member_asks_a_colleague_who_sees_it_in_the_inbox_and_digest_until_ans
     again = login(cast.member2).post(
         url(cast, "request_detail", request.pk), {"body": "Again", "visibility": "managers"}
     )
-    assert again.status_code == 400
+    assert again.status_code == 400 and services.REQUEST_CLOSED in again.content.decode()
     with tenant_context(cast.org.pk):
         assert Feedback.objects.count() == 1
+    # Only the person asked answers.
+    assert (
+        login(cast.member)
+        .post(url(cast, "request_detail", request.pk), {"body": "Myself", "visibility": "public"})
+        .status_code
+        == 403
+    )
 
 
 def test_a_manager_asks_on_a_reports_behalf_and_hears_the_answer_if_they_may_read_it(cast):
@@ -107,6 +114,10 @@ def test_a_manager_asks_on_a_reports_behalf_and_hears_the_answer_if_they_may_rea
             actor=Actor(cast.admin), recipient=cast.member, body="Private note for Bob",
             visibility="private", request=second,
         )  # fmt: skip
+    asked = notes(cast, Kind.FEEDBACK_REQUESTED, cast.member2)
+    assert [n.data["title"] for n in asked] == [
+        "Mallory Manager (Acme) asks for your feedback on Bob Member (Acme)"
+    ]
     titles = {n.data["title"]: n.data["quote"] for n in notes(cast, Kind.FEEDBACK_RECEIVED,
                                                                cast.manager)}  # fmt: skip
     assert titles == {
@@ -199,3 +210,17 @@ def test_colleague_suggestions_complete_the_list_typed_so_far(cast, login):
     assert (
         "globex" not in client.get(url(cast, "people_options"), {"recipient": "a"}).content.decode()
     )
+
+
+def test_two_answers_racing_leave_one_the_second_finding_the_request_closed(cast):
+    with tenant_context(cast.org.pk):
+        [request] = services.request_feedback(actor=Actor(cast.member), asked=[cast.member2])
+        stale = FeedbackRequest.objects.get(pk=request.pk)
+        services.decline_request(actor=Actor(cast.member2), request=request)
+        with pytest.raises(services.ValidationError) as error:
+            services.give_feedback(
+                actor=Actor(cast.member2), recipient=cast.member, body="Late", request=stale
+            )
+        assert error.value.message_dict == {"request": [services.REQUEST_CLOSED]}
+        assert Feedback.objects.count() == 0
+        assert FeedbackRequest.objects.get().status == FeedbackRequest.Status.DECLINED
