@@ -213,8 +213,16 @@ def correct_feedback(*, actor: Actor, feedback: Feedback, body: str) -> Feedback
 
 def mark_read(*, actor: Actor, feedback: Feedback) -> None:
     """The recipient opened it: from now on it cannot change."""
-    if feedback.recipient_id == actor.member.pk and feedback.read_at is None:
-        Feedback.objects.filter(pk=feedback.pk, org=feedback.org_id, read_at=None).update(
+    mark_shown_read(actor=actor, shown=[feedback])
+
+
+def mark_shown_read(*, actor: Actor, shown) -> None:
+    """Feedback whose text was just shown to its recipient (a list, a page, the API) is
+    read: one query, only if some of it was not read yet. The objects keep their old
+    ``read_at``, so the page can still say "New"."""
+    unread = [f.pk for f in shown if f.recipient_id == actor.member.pk and f.read_at is None]
+    if unread:
+        Feedback.objects.filter(org=actor.member.org_id, pk__in=unread, read_at=None).update(
             read_at=timezone.now()
         )
 

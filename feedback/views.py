@@ -2,7 +2,8 @@
 a colleague's page and the feedback about a goal. Views parse, call feedback.services,
 render; what a viewer may read is feedback.access's one rule.
 
-Every list shows PAGE_SIZE rows a page (htmx swaps one section in place; the links work
+Feedback is read once its recipient has been shown its text, on any page (then it no
+longer changes). Every list shows PAGE_SIZE rows a page (htmx swaps one section in place; the links work
 without JavaScript) and reads a fixed number of queries whatever its size
 (feedback/tests/test_feedback_pages.py pins them).
 """
@@ -70,6 +71,7 @@ def feedback_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     context: dict = {"nav": "feedback"}
     if "received" in wanted:
         context["received"] = _page(request, selectors.received(actor), "received")
+        services.mark_shown_read(actor=actor, shown=context["received"])
     if "given" in wanted:
         context["given"] = _page(request, selectors.given(actor), "given")
     if "waiting" in wanted:
@@ -396,6 +398,7 @@ def person(request: HttpRequest, org_slug: str, membership_pk: int) -> HttpRespo
     if found is None:
         raise Http404("No such colleague")
     page = _page(request, selectors.readable_about(actor, found), "feedback")
+    services.mark_shown_read(actor=actor, shown=page)
     if request.htmx and request.htmx.target == "person-feedback":
         context = {"person": found, "page": page}
         return render(request, "feedback/person.html#person-feedback", context)
@@ -431,6 +434,7 @@ def goal_section(actor: Actor, goal: Goal) -> dict:
     """The goal page's "Feedback about this goal": the newest GOAL_SHOWN the viewer may
     read, and whether there are more (one query)."""
     shown = list(selectors.readable_on_goal(actor, goal)[: GOAL_SHOWN + 1])
+    services.mark_shown_read(actor=actor, shown=shown[:GOAL_SHOWN])  # the owner's new ones
     return {
         "goal_feedback": shown[:GOAL_SHOWN],
         "goal_feedback_more": len(shown) > GOAL_SHOWN,
@@ -443,6 +447,7 @@ def goal_feedback(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpResp
     actor = request_actor(request)
     goal = get_goal(actor, goal_pk)
     page = _page(request, selectors.readable_on_goal(actor, goal), "feedback")
+    services.mark_shown_read(actor=actor, shown=page)
     context = {"nav": "feedback", "goal": goal, "page": page}
     return render(
         request, page_or_partial(request, "feedback/goal_feedback.html", "goal-list"), context

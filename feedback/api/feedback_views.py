@@ -57,7 +57,10 @@ class FeedbackAPIView(OrgAPIView):
     def paginated(self, request: Request, qs, serializer_class) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        data = serializer_class(page, many=True).data
+        if serializer_class is FeedbackSerializer:  # the recipient has now read these
+            services.mark_shown_read(actor=self.actor, shown=page)
+        return paginator.get_paginated_response(data)
 
 
 def _with_edited(qs):
@@ -81,7 +84,8 @@ class FeedbackListView(FeedbackAPIView):
         parameters=[FeedbackFilterSerializer],
         responses=FeedbackSerializer(many=True),
         description="The feedback you may read, newest first: what you gave or received, "
-        "public feedback, and “managers” feedback to people below you.",
+        "public feedback, and “managers” feedback to people below you. Feedback you "
+        "received is read once listed: from then on it cannot change.",
     )
     def get(self, request: Request, org_slug: str) -> Response:
         filters = self.parse(FeedbackFilterSerializer, request.query_params)

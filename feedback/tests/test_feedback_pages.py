@@ -290,8 +290,9 @@ def test_the_feedback_page_reads_a_fixed_number_of_queries(
     grow(cast, size)
     client = login(cast.manager)
     # Received, given, waiting, sent, reports: a count and a page each; the reporting
-    # subtree (the reports' readable counts); the organisation switcher.
-    with django_assert_num_queries(request_queries() + 12):
+    # subtree (the reports' readable counts); marking the new received ones read; the
+    # organisation switcher.
+    with django_assert_num_queries(request_queries() + 13):
         assert client.get(url(cast, "feedback_home")).status_code == 200
 
 
@@ -326,3 +327,30 @@ def test_the_team_views_feedback_signal_is_one_query_for_the_page_of_people(
     assert shown == min(size + 2, TEAM_PAGE_SIZE)  # Bob, Carol and the new reports
     quiet = html.count("No feedback in 30 days")  # Carol, when she is on this page
     assert quiet <= 1 and html.count("Last feedback today") == shown - quiet
+
+
+@pytest.mark.parametrize("where", ["feedback page", "person page", "goal page", "api list"])
+def test_feedback_shown_to_its_recipient_anywhere_is_read_and_no_longer_changes(
+    cast, cycle, login, where
+):
+    goal = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED)
+    feedback = give(cast, cast.member2, cast.member, body="Fresh words", goal=goal)
+    seen = {
+        "feedback page": url(cast, "feedback_home"),
+        "person page": url(cast, "person", cast.member.pk),
+        "goal page": reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]),
+        "api list": f"/api/v1/orgs/{cast.org.slug}/feedback/",
+    }[where]
+    # Someone else seeing it (the giver) changes nothing.
+    assert "Fresh words" in login(cast.member2).get(seen).content.decode()
+    assert login(cast.member2).post(
+        url(cast, "feedback_correct", feedback.pk), {"body": "Fresher words"}
+    ).status_code == 302
+    assert "Fresher words" in login(cast.member).get(seen).content.decode()
+    refused = login(cast.member2).post(
+        url(cast, "feedback_correct", feedback.pk), {"body": "Other words"}
+    )
+    assert refused.status_code == 400
+    with tenant_context(cast.org.pk):
+        feedback.refresh_from_db()
+    assert feedback.read_at is not None and feedback.body == "Fresher words"
