@@ -3,9 +3,9 @@ a colleague's page and the feedback about a goal. Views parse, call feedback.ser
 render; what a viewer may read is feedback.access's one rule.
 
 Feedback is read once its recipient has been shown its text, on any page (then it no
-longer changes). Every list shows PAGE_SIZE rows a page (htmx swaps one section in place; the links work
-without JavaScript) and reads a fixed number of queries whatever its size
-(feedback/tests/test_feedback_pages.py pins them).
+longer changes). Every list shows PAGE_SIZE rows a page (htmx swaps one section in
+place; the links work without JavaScript) and reads a fixed number of queries whatever
+its size (feedback/tests/test_feedback_pages.py pins them).
 """
 
 from __future__ import annotations

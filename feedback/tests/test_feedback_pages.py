@@ -343,9 +343,12 @@ def test_feedback_shown_to_its_recipient_anywhere_is_read_and_no_longer_changes(
     }[where]
     # Someone else seeing it (the giver) changes nothing.
     assert "Fresh words" in login(cast.member2).get(seen).content.decode()
-    assert login(cast.member2).post(
-        url(cast, "feedback_correct", feedback.pk), {"body": "Fresher words"}
-    ).status_code == 302
+    assert (
+        login(cast.member2)
+        .post(url(cast, "feedback_correct", feedback.pk), {"body": "Fresher words"})
+        .status_code
+        == 302
+    )
     assert "Fresher words" in login(cast.member).get(seen).content.decode()
     refused = login(cast.member2).post(
         url(cast, "feedback_correct", feedback.pk), {"body": "Other words"}
