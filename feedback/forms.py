@@ -106,7 +106,8 @@ class RequestForm(forms.Form):
         label="Colleagues to ask",
         max_length=20 * 260,
         required=False,
-        help_text=f"Their emails, separated by commas (at most {services.MAX_ASKED}).",
+        help_text="Type a name or email and choose from the suggestions; separate "
+        f"several with commas (at most {services.MAX_ASKED}).",
     )
     about = forms.TypedChoiceField(
         label="Feedback about",
