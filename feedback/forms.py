@@ -11,6 +11,7 @@ import re
 from django import forms
 from django.urls import reverse
 
+from core.params import ID_MAX
 from feedback import services
 from feedback.models import MAX_BODY, FeedbackVisibility
 from goals.models import Goal
@@ -71,7 +72,9 @@ class GiveForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": services.GOAL_NOT_THEIRS},
     )
-    checkin = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    checkin = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX
+    )
     body = forms.CharField(
         label="Your feedback",
         required=False,

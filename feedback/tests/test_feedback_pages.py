@@ -104,7 +104,16 @@ def test_the_goal_menu_follows_the_recipient_with_and_without_javascript(cast, c
 
 @pytest.mark.parametrize(
     "case",
-    ["self", "deactivated", "other org", "unknown", "empty", "too long", "goal not theirs"],
+    [
+        "self",
+        "deactivated",
+        "other org",
+        "unknown",
+        "empty",
+        "too long",
+        "goal not theirs",
+        "huge check-in",
+    ],  # fmt: skip
 )
 def test_bad_feedback_on_the_form_shows_why_and_saves_nothing(cast, cycle, login, case):
     theirs = GoalFactory(owner=cast.member2, cycle=cycle, status=GoalStatus.APPROVED)
@@ -117,6 +126,7 @@ def test_bad_feedback_on_the_form_shows_why_and_saves_nothing(cast, cycle, login
         "empty": services.BODY_EMPTY,
         "too long": services.BODY_TOO_LONG,
         "goal not theirs": services.GOAL_NOT_THEIRS,
+        "huge check-in": "Nothing was saved",
     }[case]
     if case == "self":
         data["recipient"] = "member2@acme.test"
@@ -132,8 +142,10 @@ def test_bad_feedback_on_the_form_shows_why_and_saves_nothing(cast, cycle, login
         data["body"] = "  \n "
     elif case == "too long":
         data["body"] = "x" * 5001
-    else:
+    elif case == "goal not theirs":
         data["goal"] = theirs.pk
+    else:
+        data["checkin"] = str(2**70)
     response = login(cast.member2).post(url(cast, "give"), data)
     assert response.status_code == 400
     assert expected in response.content.decode().replace("&#x27;", "'")
