@@ -314,7 +314,7 @@ def test_on_a_phone_the_navigation_hides_behind_a_menu_button(transactional_db, 
     expect(page.get_by_role("button", name="Log out")).to_be_hidden()
 
     menu.click()
-    for name in ("My goals", "Goals", "KPIs", "People", "Units", "Settings"):
+    for name in ("My goals", "Goals", "KPIs", "Feedback", "People", "Units", "Settings"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert sideways(page) == []
@@ -337,7 +337,7 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
     expect(_menu(page)).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
     links = nav.get_by_role("link")
-    expect(links).to_have_text(["My goals", "Goals", "KPIs", "People", "Units", "Settings"])
+    expect(links).to_have_text(["My goals", "Goals", "KPIs", "Feedback", "People", "Units", "Settings"])
     tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
     assert len(tops) == 1, "the navigation wraps"
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
