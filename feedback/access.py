@@ -9,8 +9,9 @@ than anyone else for content (they see counts elsewhere).
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from feedback.models import Feedback, FeedbackVisibility
+from feedback.models import Feedback, FeedbackRequest, FeedbackVisibility
 from goals.access import Actor
 
 
@@ -36,3 +37,32 @@ def readable_feedback(actor: Actor) -> QuerySet[Feedback]:
         | Q(visibility=FeedbackVisibility.PUBLIC)
         | Q(visibility=FeedbackVisibility.MANAGERS, recipient__in=actor.subtree or [0])
     )
+
+
+def get_feedback(actor: Actor, pk: int) -> Feedback:
+    """The one access path to a feedback: another org's, a missing or an unreadable one is 404."""
+    feedback = (
+        Feedback.objects.select_related("giver__user", "recipient__user", "goal", "request")
+        .filter(org=actor.member.org_id, pk=pk)
+        .first()
+    )
+    if feedback is None or not may_read(actor, feedback):
+        raise Http404("No such feedback")
+    return feedback
+
+
+def get_request(actor: Actor, pk: int) -> FeedbackRequest:
+    """A feedback request, for the person asked, the requester and the person it is about;
+    404 for anyone else."""
+    me = actor.member.pk
+    found = (
+        FeedbackRequest.objects.select_related(
+            "requester__user", "about__user", "asked__user", "goal"
+        )
+        .filter(org=actor.member.org_id, pk=pk)
+        .filter(Q(asked=me) | Q(requester=me) | Q(about=me))
+        .first()
+    )
+    if found is None:
+        raise Http404("No such request")
+    return found

@@ -10,8 +10,11 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from feedback.access import may_read
 from feedback.models import (
     MAX_BODY,
     Feedback,
@@ -21,6 +24,8 @@ from feedback.models import (
 )
 from goals.access import NOT_ALLOWED, Actor
 from goals.models import CheckIn, Goal
+from notifications.models import Kind, Notification
+from notifications.services import notify
 from orgs.models import Membership
 
 TO_SELF = "Feedback is for a colleague: choose someone other than yourself."
@@ -38,7 +43,72 @@ DUE_IN_PAST = "The due date cannot be in the past."
 PROMPT_TOO_LONG = "Keep the prompt under 1,000 characters."
 REQUEST_CLOSED = "This request has already been answered or declined."
 REASON_TOO_LONG = "Keep the reason under 500 characters."
+NOT_THE_REQUEST_SUBJECT = "This request asks for feedback on someone else."
+ASK_ABOUT_SOMEONE_ELSE = "Ask colleagues other than the person the feedback is about."
 MAX_ASKED = 20
+QUOTE_LENGTH = 300
+
+
+def request_key(request: FeedbackRequest) -> str:
+    """The dedupe key of the FEEDBACK_REQUESTED notification of ``request``."""
+    return f"feedback-request:{request.pk}"
+
+
+def _quote(text: str) -> str:
+    return Truncator(text).chars(QUOTE_LENGTH)
+
+
+def _about_goal(goal: Goal | None) -> str:
+    return f" on “{goal.title}”" if goal is not None else ""
+
+
+def _notify_received(actor: Actor, feedback: Feedback) -> None:
+    """The recipient hears of new feedback; a manager who asked on a report's behalf too
+    (with the text only if the feedback's visibility lets them read it)."""
+    slug = actor.member.org.slug
+    path = reverse("feedback:feedback_detail", args=[slug, feedback.pk])
+    giver = actor.member.display_name
+    notify(
+        org=feedback.org_id,
+        recipient=feedback.recipient,
+        kind=Kind.FEEDBACK_RECEIVED,
+        actor=actor.member,
+        goal=feedback.goal,
+        data={
+            "title": f"{giver} gave you feedback{_about_goal(feedback.goal)}",
+            "path": path,
+            "quote": _quote(feedback.body),
+        },
+    )
+    request = feedback.request
+    if request is None or request.requester_id in (feedback.recipient_id, actor.member.pk):
+        return
+    requester = request.requester
+    readable = may_read(Actor(requester), feedback)
+    notify(
+        org=feedback.org_id,
+        recipient=requester,
+        kind=Kind.FEEDBACK_RECEIVED,
+        actor=actor.member,
+        goal=feedback.goal if readable else None,
+        data={
+            "title": f"{giver} answered your request for feedback on "
+            f"{feedback.recipient.display_name}",
+            "path": path if readable else reverse("feedback:feedback_home", args=[slug]),
+            "quote": _quote(feedback.body) if readable else "",
+        },
+    )
+
+
+def _close_request_notification(request: FeedbackRequest) -> None:
+    """An answered or declined request leaves the inbox of the person asked."""
+    Notification.objects.filter(
+        org=request.org_id,
+        recipient=request.asked_id,
+        kind=Kind.FEEDBACK_REQUESTED,
+        dedupe_key=request_key(request),
+        read_at=None,
+    ).update(read_at=timezone.now())
 
 
 def _colleague(actor: Actor, person: Membership | None) -> bool:
@@ -94,8 +164,22 @@ def give_feedback(
         request.asked_id != actor.member.pk or request.status != FeedbackRequest.Status.OPEN
     ):
         errors["request"] = REQUEST_CLOSED
+    elif request is not None and recipient is not None and request.about_id != recipient.pk:
+        errors["request"] = NOT_THE_REQUEST_SUBJECT
     if errors:
         raise ValidationError(errors)
+    if request is not None:
+        # Two answers racing: the second finds the request closed and writes nothing.
+        closed = (
+            FeedbackRequest.objects.filter(
+                pk=request.pk, org=request.org_id, status=FeedbackRequest.Status.OPEN
+            ).update(status=FeedbackRequest.Status.ANSWERED, updated_at=timezone.now())
+            == 0
+        )
+        if closed:
+            raise ValidationError({"request": REQUEST_CLOSED})
+        request.status = FeedbackRequest.Status.ANSWERED
+        _close_request_notification(request)
     feedback = Feedback.objects.create(
         org_id=actor.member.org_id,
         giver=actor.member,
@@ -106,9 +190,7 @@ def give_feedback(
         checkin=checkin,
         request=request,
     )
-    if request is not None:
-        request.status = FeedbackRequest.Status.ANSWERED
-        request.save(update_fields=["status", "updated_at"])
+    _notify_received(actor, feedback)
     return feedback
 
 
@@ -131,8 +213,16 @@ def correct_feedback(*, actor: Actor, feedback: Feedback, body: str) -> Feedback
 
 def mark_read(*, actor: Actor, feedback: Feedback) -> None:
     """The recipient opened it: from now on it cannot change."""
-    if feedback.recipient_id == actor.member.pk and feedback.read_at is None:
-        Feedback.objects.filter(pk=feedback.pk, org=feedback.org_id, read_at=None).update(
+    mark_shown_read(actor=actor, shown=[feedback])
+
+
+def mark_shown_read(*, actor: Actor, shown) -> None:
+    """Feedback whose text was just shown to its recipient (a list, a page, the API) is
+    read: one query, only if some of it was not read yet. The objects keep their old
+    ``read_at``, so the page can still say "New"."""
+    unread = [f.pk for f in shown if f.recipient_id == actor.member.pk and f.read_at is None]
+    if unread:
+        Feedback.objects.filter(org=actor.member.org_id, pk__in=unread, read_at=None).update(
             read_at=timezone.now()
         )
 
@@ -155,12 +245,14 @@ def request_feedback(
     ):
         errors["about"] = NOT_YOURS_TO_ASK
     people = list({p.pk: p for p in asked if p is not None}.values())
-    if not people:
+    if any(p is None for p in asked):  # an address or id nobody here has
+        errors["asked"] = NOT_A_COLLEAGUE
+    elif not people:
         errors["asked"] = ASK_SOMEONE
     elif len(people) > MAX_ASKED:
         errors["asked"] = ASK_TOO_MANY
     elif any(p.pk == about.pk for p in people):
-        errors["asked"] = "Ask colleagues other than the person the feedback is about."
+        errors["asked"] = ASK_ABOUT_SOMEONE_ELSE
     elif not all(_colleague(actor, p) for p in people):
         errors["asked"] = NOT_A_COLLEAGUE
     if goal is not None and (goal.org_id != actor.member.org_id or goal.owner_id != about.pk):
@@ -171,20 +263,42 @@ def request_feedback(
         errors["due_date"] = DUE_IN_PAST
     if errors:
         raise ValidationError(errors)
-    return FeedbackRequest.objects.bulk_create(
-        [
-            FeedbackRequest(
-                org_id=actor.member.org_id,
-                requester=actor.member,
-                about=about,
-                asked=person,
-                goal=goal,
-                prompt=(prompt or "").replace("\x00", "").strip(),
-                due_date=due_date,
-            )
-            for person in people
-        ]
-    )
+    text = (prompt or "").replace("\x00", "").strip()
+    requests = [
+        FeedbackRequest.objects.create(
+            org_id=actor.member.org_id,
+            requester=actor.member,
+            about=about,
+            asked=person,
+            goal=goal,
+            prompt=text,
+            due_date=due_date,
+        )
+        for person in people
+    ]
+    slug = actor.member.org.slug
+    me = actor.member.display_name
+    title = f"{me} asks for your feedback"
+    if about.pk != actor.member.pk:
+        title += f" on {about.display_name}"
+    title += _about_goal(goal)
+    if due_date is not None:
+        title += f" by {due_date.day} {due_date:%b %Y}"
+    for request in requests:
+        notify(
+            org=request.org_id,
+            recipient=request.asked,
+            kind=Kind.FEEDBACK_REQUESTED,
+            actor=actor.member,
+            goal=goal,
+            data={
+                "title": title,
+                "path": reverse("feedback:request_detail", args=[slug, request.pk]),
+                "quote": _quote(text),
+            },
+            dedupe_key=request_key(request),
+        )
+    return requests
 
 
 @transaction.atomic
@@ -203,3 +317,4 @@ def decline_request(*, actor: Actor, request: FeedbackRequest, reason: str = "")
     )
     if not updated:
         raise ValidationError({"request": REQUEST_CLOSED})
+    _close_request_notification(request)

@@ -993,8 +993,9 @@ def test_the_goal_page_runs_the_same_queries_whatever_its_size(
     # name; units the member leads (may they edit?); the KPIs informing the goal;
     # the organisation switcher; the key results' recent check-ins (forecasts); the
     # goal's progress snapshots (its chart); its conversation (feedback.threads): the
-    # comments and the approval comments (and the comments' mentions, when there are any).
-    page_queries = 17
+    # comments and the approval comments (and the comments' mentions, when there are any);
+    # the feedback about the goal the member may read.
+    page_queries = 18
     rls = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(REQUEST + rls + page_queries):
         response = client.get(url(cast, "goals:goal_detail", goal.pk))

@@ -173,7 +173,7 @@ def test_the_navigation_leads_managers_to_the_team_page(cast, cycle, login):
 # results, milestones and latest check-ins, the organisation switcher, and on the whole
 # page (not a level loaded in place) the direct reports with no goal. Never the viewer's
 # whole reporting subtree (for a CEO, everyone).
-TEAM_PAGE = 9
+TEAM_PAGE = 10  # + when each person last received feedback (issue 9)
 # With ?under=: the person whose team it is (for a manager, only if they are above them).
 UNDER = 1
 

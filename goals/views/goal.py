@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.formatting import number, percent
 from core.forms import apply_service_errors
+from feedback import views as feedback_views
 from feedback.views_threads import thread_context  # the goal's conversation
 from goals import selectors, services, smart
 from goals.access import Actor, get_goal, request_actor
@@ -555,4 +556,5 @@ def goal_detail(request: HttpRequest, org_slug: str, goal_pk: int) -> HttpRespon
         "can_check_in": actor.can_check_in(goal),
         "can_propose": status not in (GoalStatus.COMPLETED, GoalStatus.CANCELLED),
     }
+    context |= feedback_views.goal_section(actor, goal)  # "Feedback about this goal": one query
     return render(request, "goals/goal_detail.html", context)

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from core.htmx import page_or_partial
 from core.params import id_param
+from feedback import selectors as feedback_selectors
 from goals import selectors
 from goals.access import request_actor
 from goals.health import health_for
@@ -119,7 +120,11 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
         cards: dict[int, list[GoalCard]] = {p.pk: [] for p in page}
         for goal in goals:
             cards[goal.owner_id].append(GoalCard(goal, rows[goal.pk], []))
+        # "Last feedback N days ago" or "No feedback in 30 days": one query for the page.
+        last_feedback = feedback_selectors.last_received(org.pk, [p.pk for p in page])
         for person in page:
+            person.feedback_days = feedback_selectors.days_since(last_feedback.get(person.pk))
+            person.feedback_quiet = feedback_selectors.is_quiet(last_feedback.get(person.pk))
             person.cards = cards[person.pk]
             shown = person.cards
             person.more = shown[0].goal.owner_total - len(shown) if shown else 0

@@ -183,6 +183,10 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/kpis/",
         f"{o}/kpis/{world.kpi.pk}/",
         f"{o}/kpis/new/",
+        f"{o}/feedback/",
+        f"{o}/feedback/give/",
+        f"{o}/feedback/request/",
+        f"{o}/colleagues/{cast.member.pk}/",
     ]
     kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
@@ -311,7 +315,7 @@ def test_on_a_phone_the_navigation_hides_behind_a_menu_button(transactional_db, 
     expect(page.get_by_role("button", name="Log out")).to_be_hidden()
 
     menu.click()
-    for name in ("My goals", "Goals", "KPIs", "People", "Units", "Settings"):
+    for name in ("My goals", "Goals", "KPIs", "Feedback", "People", "Units", "Settings"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert sideways(page) == []
@@ -334,7 +338,9 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
     expect(_menu(page)).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
     links = nav.get_by_role("link")
-    expect(links).to_have_text(["My goals", "Goals", "KPIs", "People", "Units", "Settings"])
+    expect(links).to_have_text(
+        ["My goals", "Goals", "KPIs", "Feedback", "People", "Units", "Settings"]
+    )
     tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
     assert len(tops) == 1, "the navigation wraps"
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
