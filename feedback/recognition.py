@@ -24,8 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -347,7 +346,11 @@ def toggle_reaction(*, actor: Actor, recognition: Recognition, emoji: str) -> bo
 
 def get_recognition(actor: Actor, pk: int) -> Recognition:
     """A kudos of the actor's organisation (all are public in it); else 404."""
-    found = Recognition.objects.filter(org=actor.member.org_id, pk=pk).first()
+    found = (
+        Recognition.objects.filter(org=actor.member.org_id, pk=pk)
+        .select_related("giver__user", "value")
+        .first()
+    )
     if found is None:
         raise Http404("No such kudos")
     return found
@@ -392,7 +395,7 @@ def parse_cursor(raw: str) -> tuple[datetime, int] | None:
     if len(micros) > 17 or len(pk) > 18:
         return None
     try:
-        when = datetime(1970, 1, 1, tzinfo=dt_timezone.utc) + timedelta(microseconds=int(micros))
+        when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
     except OverflowError:
         return None
     return when, int(pk)
@@ -567,16 +570,31 @@ def kudos_counts(*, org: Organization, cycle: Cycle | None, people: list[int]) -
 
 def org_summary(*, org: Organization) -> dict | None:
     """The org home's figures for the active cycle: the number of kudos and the most
-    recognised values. Three queries (the cycle, the count, the values)."""
+    recognised values. Two queries (the cycle; the kudos per value), one without a cycle."""
     cycle = active_cycle(org)
     if cycle is None:
         return None
     start, end = cycle_span(org, cycle)
-    given = Recognition.objects.filter(org=org, created_at__gte=start, created_at__lt=end)
-    top = list(
-        CompanyValue.objects.filter(org=org)
-        .annotate(n=Count("recognitions", filter=Q(recognitions__in=given)))
-        .filter(n__gt=0)
-        .order_by("-n", "position", "name")[:TOP_VALUES]
+    per_value = list(
+        Recognition.objects.filter(org=org, created_at__gte=start, created_at__lt=end)
+        .values("value_id", "value__name", "value__emoji", "value__colour", "value__is_active")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "value__position", "value__name")
     )
-    return {"cycle": cycle, "count": given.count(), "top_values": top}
+    top = [
+        {
+            "pk": row["value_id"],
+            "name": row["value__name"],
+            "emoji": row["value__emoji"],
+            "colour": row["value__colour"],
+            "is_active": row["value__is_active"],
+            "n": row["n"],
+        }
+        for row in per_value
+        if row["value_id"] is not None
+    ]
+    return {
+        "cycle": cycle,
+        "count": sum(row["n"] for row in per_value),
+        "top_values": top[:TOP_VALUES],
+    }

@@ -25,7 +25,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.forms import apply_service_errors
-from core.htmx import page_or_partial
 from core.params import id_param, text_param, to_id
 from feedback import recognition
 from feedback.models import MAX_KUDOS, CompanyValue

@@ -349,7 +349,7 @@ def test_counts_take_only_kudos_within_the_cycle(cast):
     assert summary["latest"][-1].pk == inside.pk
     assert counts == {cast.member.pk: 2, cast.member2.pk: 1}
     assert home["count"] == 2
-    assert [(v.name, v.n) for v in home["top_values"]] == [("Customers first", 1)]
+    assert [(v["name"], v["n"]) for v in home["top_values"]] == [("Customers first", 1)]
 
 
 def test_without_a_cycle_there_is_no_summary(cast):
