@@ -136,9 +136,6 @@ def feed(request: HttpRequest, org_slug: str) -> HttpResponse:
 def detail(request: HttpRequest, org_slug: str, recognition_pk: int) -> HttpResponse:
     actor = request_actor(request)
     kudos = recognition.get_recognition(actor, recognition_pk)
-    kudos = (
-        recognition.feed(org=request.org).select_related("giver__user", "value").get(pk=kudos.pk)
-    )
     recognition.hydrate(actor, [kudos])
     context = {"kudos": kudos, "nav": "recognition"}
     with timezone.override(_org_tz(request)):
@@ -221,13 +218,18 @@ class KudosForm(forms.Form):
         super().__init__(*args, **kwargs)
         org_id = actor.member.org_id
         self.fields["value"].queryset = CompanyValue.objects.filter(org=org_id, is_active=True)
-        self.fields["goals"].queryset = (
+        goals = (
             actor.visible_goals()
             .filter(owner__in=people or [0])
             .exclude(cycle__status=Cycle.Status.CLOSED)
+            .order_by("owner_id", "title", "pk")
+        )
+        # At most GOAL_CHOICES boxes (a subquery: the field filters its queryset again).
+        self.fields["goals"].queryset = (
+            Goal.objects.filter(pk__in=goals.values("pk")[:GOAL_CHOICES])
             .select_related("owner__user")
             .order_by("owner_id", "title", "pk")
-        )[:GOAL_CHOICES]
+        )
 
     def clean_q(self) -> str:
         return (self.cleaned_data.get("q") or "").replace("\x00", "").strip()
@@ -272,7 +274,7 @@ def give(request: HttpRequest, org_slug: str) -> HttpResponse:
         form = KudosForm(actor=actor, people=[p.pk for p in people if p])
         return _give_page(request, form, people, status)
 
-    posted = RecipientsField().clean(request.POST.getlist("recipients"))[
+    posted = RecipientsField(required=False).clean(request.POST.getlist("recipients"))[
         : recognition.MAX_RECIPIENTS + 1
     ]
     form = KudosForm(request.POST, actor=actor, people=[i for i in posted if i])
