@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from core.tenancy import tenant_context
 from feedback import recognition as rec
