@@ -178,7 +178,21 @@ class RecipientsField(forms.Field):
         return [to_id(str(v)) for v in (value if isinstance(value, list) else [value])]
 
 
+class ValueChoiceField(forms.ModelChoiceField):
+    """A value by id that refuses what could not be an id before asking the database."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and to_id(str(value)) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class GoalChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        if any(to_id(str(pk)) is None for pk in value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: Goal) -> str:
         return f"{obj.title} ({obj.owner.display_name})"
 
@@ -196,7 +210,7 @@ class KudosForm(forms.Form):
         label="What did they do well?",
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_KUDOS}),
     )
-    value = forms.ModelChoiceField(
+    value = ValueChoiceField(
         queryset=CompanyValue.objects.none(),
         required=False,
         label="Company value",
