@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from core.tenancy import tenant_context
 from orgs.services import api_token_create, invitation_create
-from tests.test_isolation import goal_objects, kpi_objects
+from tests.test_isolation import feedback_objects, goal_objects, kpi_objects
 
 # Cases per operation: 25 keeps CI within a few minutes; raise it for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("CAIRN_SCHEMATHESIS_EXAMPLES", "25"))
@@ -69,6 +69,8 @@ def api_cast(transactional_db, cast) -> dict:
         "invitation_pk": invitation.pk,
         "kpi_pk": kpi.pk,
     }
+    # Issue 9: feedback, requests, comments, company values and kudos.
+    path |= {name: int(pk) for name, pk in feedback_objects(cast, goal).items()}
     return {"token": raw, "path": path}
 
 

@@ -182,6 +182,8 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/kpis/",
         f"{o}/kpis/{world.kpi.pk}/",
         f"{o}/kpis/new/",
+        f"{o}/recognition/",
+        f"{o}/recognition/new/",
     ]
     kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
@@ -201,6 +203,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
             f"{o}/cycles/{world.cycle.pk}/edit/",
             f"{o}/settings/",
             f"{o}/settings/jobs/",
+            f"{o}/settings/values/",
             *kpi_owner,
         ],
         "manager": everyone
