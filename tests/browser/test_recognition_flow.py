@@ -46,6 +46,7 @@ def test_a_member_gives_kudos_for_a_goal_and_a_value(transactional_db, cast, new
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("list", name="Chosen colleagues")).to_contain_text("Carol Member")
     audit.check(page)
+    page.screenshot(path=str(_shots() / "recognition-give-1280.png"), full_page=True)
     page.get_by_label(re.compile(r"^What did they do well")).fill(MESSAGE)
     page.get_by_label("Company value").select_option(label="Customers first")
     page.get_by_label(re.compile("Ship the mobile app")).check()
