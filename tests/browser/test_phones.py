@@ -336,7 +336,9 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
     expect(_menu(page)).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
     links = nav.get_by_role("link")
-    expect(links).to_have_text(["My goals", "Goals", "KPIs", "People", "Units", "Settings"])
+    expect(links).to_have_text(
+        ["My goals", "Goals", "KPIs", "Recognition", "People", "Units", "Settings"]
+    )
     tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
     assert len(tops) == 1, "the navigation wraps"
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
