@@ -68,9 +68,9 @@ def api_cast(transactional_db, cast) -> dict:
         "membership_pk": cast.member.pk,
         "invitation_pk": invitation.pk,
         "kpi_pk": kpi.pk,
+        # feedback_pk, request_pk, comment_pk, value_pk, recognition_pk
+        **{name: int(pk) for name, pk in feedback_objects(cast, goal).items()},
     }
-    # Issue 9: feedback, requests, comments, company values and kudos.
-    path |= {name: int(pk) for name, pk in feedback_objects(cast, goal).items()}
     return {"token": raw, "path": path}
 
 
