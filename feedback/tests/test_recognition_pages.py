@@ -475,8 +475,10 @@ def test_the_person_section_renders_the_summary(cast, rf):
     with tenant_context(cast.org.pk):
         summary = rec.person_summary(org=cast.org, person=cast.member, cycle=cycle)
     html = render_to_string(
-        "feedback/_person_recognition.html", {"person_recognition": summary, "org": cast.org}
+        "feedback/_person_recognition.html",
+        {"person_recognition": summary, "org": cast.org, "may_give": True},
     )
+    assert f"/o/acme/recognition/new/?to={cast.member.pk}" in html
     assert "Kudos in Q4" in html and ">2</strong> kudos received" in html
     assert "Customers first" in html and "× 1" in html
     assert html.index("Second") < html.index("First")
