@@ -24,3 +24,6 @@ class FeedbackConfig(AppConfig):
             )
         )
         reminders.register()
+        # Recognition: the feed in the menu; its pages set nav="recognition" themselves
+        # (their URL names, such as "detail", are too plain to file by name).
+        nav.register(nav.NavEntry("recognition", "Recognition", "recognition:feed", order=45))

@@ -21,6 +21,7 @@ from core.forms import apply_service_errors
 from core.htmx import page_or_partial
 from core.middleware import tenant_public
 from core.params import id_param, text_param
+from feedback.recognition import org_summary as org_recognition
 from orgs import selectors, services
 from orgs.forms import (
     AcceptInvitationForm,
@@ -78,6 +79,7 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
         "unit_count": selectors.units_of(org=request.org).count(),
         "manager": membership.manager,
         "trend": _organisation_trend(request.org),
+        "recognition": org_recognition(org=request.org),
     }
     return render(request, "orgs/org_home.html", context)
 

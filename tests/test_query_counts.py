@@ -130,8 +130,8 @@ def test_it_shows_the_org_home_in_a_fixed_number_of_queries(
     client = login(cast.admin)
     # the admin's reports (first 20), the people count, the unit count, the
     # organisation switcher, the active cycle (none here: no trend chart); the admin
-    # reports to nobody
-    with django_assert_num_queries(request_queries() + 5):
+    # reports to nobody; the recognition figures' active cycle (none)
+    with django_assert_num_queries(request_queries() + 6):
         response = client.get(reverse("orgs:org_home", args=[cast.org.slug]))
     assert response.status_code == 200
     assert response.context["people_count"] == size.people
@@ -143,8 +143,8 @@ def test_it_shows_a_managers_home_in_a_fixed_number_of_queries(
     client = login(cast.manager)
     # the reports (first 20), the people count, the unit count, the organisation
     # switcher, the active cycle (none here); their manager comes with the membership
-    # the middleware loads
-    with django_assert_num_queries(request_queries() + 5):
+    # the middleware loads; the recognition figures' active cycle (none)
+    with django_assert_num_queries(request_queries() + 6):
         response = client.get(reverse("orgs:org_home", args=[cast.org.slug]))
     assert response.status_code == 200
     assert len(response.context["reports"]) == 20

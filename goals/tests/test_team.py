@@ -172,8 +172,9 @@ def test_the_navigation_leads_managers_to_the_team_page(cast, cycle, login):
 # The cycles, the people of the page and their count, their goals, the goals' key
 # results, milestones and latest check-ins, the organisation switcher, and on the whole
 # page (not a level loaded in place) the direct reports with no goal. Never the viewer's
-# whole reporting subtree (for a CEO, everyone).
-TEAM_PAGE = 10  # + when each person last received feedback (issue 9)
+# whole reporting subtree (for a CEO, everyone). When each person last received
+# feedback, and their kudos this cycle (issue 9).
+TEAM_PAGE = 11
 # With ?under=: the person whose team it is (for a manager, only if they are above them).
 UNDER = 1
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from core.htmx import page_or_partial
 from core.params import id_param
 from feedback import selectors as feedback_selectors
+from feedback.recognition import kudos_counts
 from goals import selectors
 from goals.access import request_actor
 from goals.health import health_for
@@ -128,6 +129,10 @@ def team_goals_page(request: HttpRequest, org_slug: str) -> HttpResponse:
             person.cards = cards[person.pk]
             shown = person.cards
             person.more = shown[0].goal.owner_total - len(shown) if shown else 0
+        # Kudos each person received in the cycle (feedback.recognition): one query.
+        kudos = kudos_counts(org=org, cycle=cycle, people=[p.pk for p in page])
+        for person in page:
+            person.kudos_count = kudos.get(person.pk, 0)
         context |= {"page": page, "without_goal": _without_goal(org, cycle, under)}
     # A level loaded in place (a person's team, another page) or, from the filter
     # form, the whole body.

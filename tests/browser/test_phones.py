@@ -187,6 +187,8 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
         f"{o}/feedback/give/",
         f"{o}/feedback/request/",
         f"{o}/colleagues/{cast.member.pk}/",
+        f"{o}/recognition/",
+        f"{o}/recognition/new/",
     ]
     kpi_owner = [f"{o}/kpis/{world.kpi.pk}/edit/", f"{o}/kpis/{world.kpi.pk}/upload/"]
     return {
@@ -206,6 +208,7 @@ def _paths(cast, world: World) -> dict[str, list[str]]:
             f"{o}/cycles/{world.cycle.pk}/edit/",
             f"{o}/settings/",
             f"{o}/settings/jobs/",
+            f"{o}/settings/values/",
             *kpi_owner,
         ],
         "manager": everyone
@@ -339,7 +342,7 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(
     nav = page.get_by_role("navigation", name="Main")
     links = nav.get_by_role("link")
     expect(links).to_have_text(
-        ["My goals", "Goals", "KPIs", "Feedback", "People", "Units", "Settings"]
+        ["My goals", "Goals", "KPIs", "Feedback", "Recognition", "People", "Units", "Settings"]
     )
     tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
     assert len(tops) == 1, "the navigation wraps"
