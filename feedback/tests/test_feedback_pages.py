@@ -331,8 +331,8 @@ def test_the_team_views_feedback_signal_is_one_query_for_the_page_of_people(
     client = login(cast.manager)
     # Nobody has a goal here: the cycles, the people and their count, who has no goal,
     # their goals (none, so no key results, milestones or check-ins), the feedback
-    # signal, the organisation switcher.
-    with django_assert_num_queries(request_queries() + 7):
+    # signal, their kudos this cycle, the organisation switcher.
+    with django_assert_num_queries(request_queries() + 8):
         response = client.get(reverse("goals:team_goals", args=[cast.org.slug]))
     html = response.content.decode()
     shown = html.count('class="team-feedback"')
