@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "DirectionEnum": "goals.models.KeyResult.Direction",
         "KpiDirectionEnum": "kpis.models.Direction",
         "KpiStatusEnum": "kpis.status.Status",
+        "VisibilityEnum": "goals.models.Visibility",  # goals and KPIs: public, private
+        "FeedbackVisibilityEnum": "feedback.models.FeedbackVisibility",
     },
 }
 
