@@ -1,5 +1,6 @@
 """My goals, the team page, the goal page, the tree, the API goal list, the inbox, the KPI
-list and the feedback, person, recognition and thread pages as the organisation grows.
+list, the feedback, person, recognition and thread pages and the feedback and recognition
+API lists as the organisation grows.
 
 Measures Acme as ``seed_demo --people N --goals-per-person G`` left it (see
 benchmarks/README.md; this script seeds nothing). Per request, as one person, in-process
@@ -120,8 +121,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--history", type=int, default=0, help="check-ins on one key result")
-    parser.add_argument("--only", default="", help="rows whose label contains this")
-    parser.add_argument("--skip", default="", help="leave out rows whose label contains this")
+    parser.add_argument(
+        "--only", action="append", default=[], help="rows whose label contains this (repeatable)"
+    )
+    parser.add_argument(
+        "--skip", action="append", default=[], help="leave out rows whose label contains this"
+    )
     args = parser.parse_args()
 
     org = Organization.objects.get(slug="acme")
@@ -244,9 +249,29 @@ def main() -> None:
         feed = None
     if feed:
         rows.append(("recognition feed, member@", get("member", feed)))
+    try:
+        api_feedback = reverse("feedback_api:api_feedback_list", args=[slug])
+        api_kudos = reverse("feedback_api:api_recognition", args=[slug])
+    except NoReverseMatch:
+        api_feedback = api_kudos = None
+    if api_feedback:
+        rows += [
+            ("API feedback list, member@", get("member", api_feedback)),
+            ("API feedback list, manager@", get("manager", api_feedback)),
+            ("API feedback list, admin@", get("admin", api_feedback)),
+            ("API recognition list, member@", get("member", api_kudos)),
+            ("API recognition list, admin@", get("admin", api_kudos)),
+        ]
     if threaded is not None:
         label = f"goal page with a thread ({threaded.n_comments} comments), member@"
         rows.append((label, get("member", reverse("goals:goal_detail", args=[slug, threaded.pk]))))
+        try:
+            thread = reverse("threads:thread", args=[slug, threaded.pk])
+        except NoReverseMatch:
+            thread = None
+        if thread:
+            label = f"thread page ({threaded.n_comments} comments), member@"
+            rows.append((label, get("member", thread)))
     rows += [
         ("tree page, member@, as it opens", get("member", reverse("goals:goal_tree", args=[slug]))),
         ("goal page, level-5 goal, admin@", get("admin", deep)),
@@ -262,7 +287,9 @@ def main() -> None:
     print("| request | queries | SQL time (ms) | buffers | median (ms) | p90 (ms) | size (KB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, send in rows:
-        if (args.only and args.only not in label) or (args.skip and args.skip in label):
+        if args.only and not any(part in label for part in args.only):
+            continue
+        if any(part in label for part in args.skip):
             continue
         r = measure(send, args.requests)
         print(

@@ -25,9 +25,10 @@ missing to reach the target).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time as clock
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -139,96 +140,201 @@ VALUES = {
 }
 
 # --- Words --------------------------------------------------------------------------------
-# {names}: first names of the recipients; {goal}: a goal's title; {first}: one first name.
+# A text is one sentence from each pool of a tuple, joined by spaces. {names}: first names
+# of the recipients; {goal}: a goal's title; {day}: a check-in's day. The hand-made demo
+# picks through ``_Wording`` so no text repeats in an organisation (the pools are sized
+# for it); the scaled data picks freely (repeats there are fine).
 
-KUDOS_ON_GOAL = [
-    "Thank you {names} for everything you put into “{goal}” this month. {detail}",
-    "Shout-out to {names}: “{goal}” moved more in two weeks than in the month before. {detail}",
-    "{names}, the progress on “{goal}” did not happen by itself. {detail}",
-    "Big thanks to {names} for “{goal}”. {detail}",
-    "Kudos to {names} for keeping “{goal}” on track while everything around it moved. {detail}",
-]
-KUDOS_DETAILS = [
-    "You unblocked three teams in one afternoon.",
-    "The write-up you shared made the next step obvious for everyone.",
-    "You spotted the problem early and fixed it before anyone else noticed.",
-    "Calm, thorough and on time, as always.",
-    "You asked the right questions and then just got it done.",
-    "Everyone who depends on this work noticed the difference.",
-    "You brought people from three teams into one plan.",
-]
-KUDOS_GENERAL = [
-    "Thank you {names} for stepping in at short notice to run Thursday's review. Calm, clear "
-    "and on time.",
-    "{names}, the onboarding you gave our new starters was the best I have seen. They were "
-    "productive in a week.",
-    "Huge thanks to {names} for the handover notes before the holidays: nothing fell through "
-    "the cracks.",
-    "Kudos to {names} for turning a messy customer escalation into a plan everyone agreed on.",
-    "Thank you {names} for the lunch-and-learn session. I have already used two of the tricks.",
-    "{names}, thank you for staying late to help us hit the deadline, and for making it fun.",
-    "Shout-out to {names} for the clearest status update of the quarter: one page, all the "
-    "numbers, no surprises.",
-    "Thanks {names} for reviewing the plan so thoroughly. You caught the gap that would have "
-    "cost us a week.",
-    "{names} mentored two colleagues through their first big project this quarter. Thank you!",
-    "Thank you {names} for cleaning up the shared documentation. Finding things is easy again.",
-]
+Pools = tuple[Sequence[str], ...]
 
-FEEDBACK_DOWN = [  # a manager to a report
-    "You ran the planning session really well: everyone left knowing what they own. One thing "
-    "to try: write the decisions down before the meeting ends, so nobody has to reconstruct them.",
-    "I appreciate how you handled last week's escalation: calm and factual. Next time, loop me "
-    "in earlier so I can clear the path for you.",
-    "Your written updates have become much sharper. Keep leading with the number and the risk; "
-    "the detail can follow.",
-    "You have grown a lot this quarter in how you work with other teams. I'd like you to take "
-    "the lead on the next cross-team review.",
-]
-FEEDBACK_UP = [  # a report to their manager
-    "Our 1:1s have been really useful lately. It would help me if priority changes came with a "
-    "short why, so I can explain them to others.",
-    "Thanks for shielding the team from the re-planning noise this month. I'd welcome more direct "
-    "feedback on my own work, even on small things.",
-    "The way you ran the retro made it safe to say what went wrong. More of that, please.",
-]
-FEEDBACK_ACROSS = [  # between colleagues
-    "Thanks for the thorough review on Tuesday: you caught a problem I would have shipped. Small "
-    "suggestion: say which comments are blocking and which are nice-to-have.",
-    "Pairing with you this week was great. You explain your reasoning clearly; I'd love for you "
-    "to share that in the next team demo.",
-    "You were a great help during the handover. The checklist you wrote is something the whole "
-    "team could use.",
-    "I liked how you pushed back in the planning meeting: it changed the plan for the better. "
-    "Next time, a short note beforehand would give people time to think about it.",
-    "Working with you on the customer visit was a pleasure. You listened more than you talked, "
-    "and it showed in what we learned.",
-]
-FEEDBACK_ON_GOAL = [
-    "On “{goal}”: the plan is solid and the first results show it. The risk I see is the last "
-    "step: it depends on other teams, so I'd book their time now.",
-    "About “{goal}”: great momentum this month. I'd split the last key result into smaller steps "
-    "so progress shows week by week.",
-    "On “{goal}”: I like that you dropped the parts that didn't matter. Worth telling the people "
-    "who depend on it what changed.",
-    "“{goal}” is in good hands. One suggestion: share the numbers behind it more often, people "
-    "outside the team are curious.",
-]
-FEEDBACK_ON_CHECKIN = [
-    "About your check-in of {day} on “{goal}”: thanks for being honest about the confidence "
-    "dropping. What would get it back to high? Happy to help with that.",
-    "Your check-in of {day} on “{goal}” was clear: the note said what moved and why. More of "
-    "those, please.",
-    "Saw your check-in of {day} on “{goal}”. That was a big step; make sure the team hears "
-    "about it.",
-]
+KUDOS_ON_GOAL: Pools = (
+    [
+        "Thank you {names} for everything you put into “{goal}” this month.",
+        "Shout-out to {names}: “{goal}” moved more in two weeks than in the month before.",
+        "{names}, the progress on “{goal}” did not happen by itself.",
+        "Big thanks to {names} for “{goal}”.",
+        "Kudos to {names} for keeping “{goal}” on track while everything around it moved.",
+        "“{goal}” is ahead of plan, and that is down to {names}.",
+    ],
+    [
+        "You unblocked three teams in one afternoon.",
+        "The write-up you shared made the next step obvious for everyone.",
+        "You spotted the problem early and fixed it before anyone else noticed.",
+        "Calm, thorough and on time, as always.",
+        "You asked the right questions and then just got it done.",
+        "Everyone who depends on this work noticed the difference.",
+        "You brought people from three teams into one plan.",
+        "The customers we piloted it with are already asking for more.",
+    ],
+)
+KUDOS_GENERAL: Pools = (
+    [
+        "Thank you {names} for stepping in at short notice to run Thursday's review. Calm, clear "
+        "and on time.",
+        "{names}, the onboarding you gave our new starters was the best I have seen. They were "
+        "productive in a week.",
+        "Huge thanks to {names} for the handover notes before the holidays: nothing fell through "
+        "the cracks.",
+        "Kudos to {names} for turning a messy customer escalation into a plan everyone agreed on.",
+        "Thank you {names} for the lunch-and-learn session. I have already used two of the tricks.",
+        "{names}, thank you for staying late to help us hit the deadline, and for making it fun.",
+        "Shout-out to {names} for the clearest status update of the quarter: one page, all the "
+        "numbers, no surprises.",
+        "Thanks {names} for reviewing the plan so thoroughly. You caught the gap that would have "
+        "cost us a week.",
+        "{names} mentored two colleagues through their first big project this quarter.",
+        "Thank you {names} for cleaning up the shared documentation. Finding things is easy again.",
+        "{names}, the way you welcomed the visiting team made them want to work with us again.",
+        "Thanks {names} for fixing the broken report on a Friday afternoon without being asked.",
+    ],
+    [
+        "You make this a better place to work.",
+        "We noticed, and we are grateful.",
+        "Coffee is on me next week.",
+        "This is what our values look like in practice.",
+        "The whole team felt the difference.",
+        "I hope everyone reads this.",
+    ],
+)
+
+FEEDBACK_DOWN: Pools = (  # a manager to a report
+    [
+        "You ran the planning session really well: everyone left knowing what they own.",
+        "I appreciate how you handled last week's escalation: calm and factual.",
+        "Your written updates have become much sharper.",
+        "You have grown a lot this quarter in how you work with other teams.",
+        "The way you onboarded our new starter was generous and well organised.",
+        "You made a hard trade-off in the roadmap review and explained it well.",
+        "Customers keep mentioning how quickly you get back to them.",
+        "You turned a vague request into a plan with owners and dates.",
+    ],
+    [
+        "One thing to try: write the decisions down before the meeting ends, so nobody has to "
+        "reconstruct them.",
+        "Next time, loop me in earlier so I can clear the path for you.",
+        "Keep leading with the number and the risk; the detail can follow.",
+        "I'd like you to take the lead on the next cross-team review.",
+        "Consider handing the routine parts to others, so you have time for the harder problems.",
+        "Let's talk in our next 1:1 about a stretch goal for next quarter.",
+        "Show the team how you did it at the next team meeting: others would benefit.",
+    ],
+)
+FEEDBACK_UP: Pools = (  # a report to their manager
+    [
+        "Our 1:1s have been really useful lately.",
+        "Thanks for shielding the team from the re-planning noise this month.",
+        "The way you ran the retro made it safe to say what went wrong.",
+        "I appreciated that you backed my proposal in front of the leadership team.",
+        "Your notes after the all-hands answered the questions everyone was afraid to ask.",
+        "Thank you for making time for me when things got difficult last month.",
+    ],
+    [
+        "It would help me if priority changes came with a short why, so I can explain them to "
+        "others.",
+        "I'd welcome more direct feedback on my own work, even on small things.",
+        "More of that, please.",
+        "It would help to hear earlier when plans are about to change.",
+        "Could we keep the Friday check-in short and move the detail to the written update?",
+        "I'd love to join you in a customer meeting some time, to learn how you run them.",
+    ],
+)
+FEEDBACK_ACROSS: Pools = (  # between colleagues
+    [
+        "Thanks for the thorough review on Tuesday: you caught a problem I would have shipped.",
+        "Pairing with you this week was great: you explain your reasoning clearly.",
+        "You were a great help during the handover.",
+        "I liked how you pushed back in the planning meeting: it changed the plan for the better.",
+        "Working with you on the customer visit was a pleasure: you listened more than you talked.",
+        "Your demo on Friday was the clearest of the quarter.",
+        "Thanks for answering my questions about the data pipeline so patiently.",
+        "You kept the incident call calm and focused when it mattered.",
+    ],
+    [
+        "Small suggestion: say which comments are blocking and which are nice-to-have.",
+        "I'd love for you to share that in the next team demo.",
+        "If you wrote down what you know, the whole team could use it.",
+        "Next time, a short note beforehand would give people time to think about it.",
+        "Let's do it again next quarter.",
+        "One idea: record a short walkthrough for the people who missed it.",
+        "If you ever want a second pair of eyes on your work, just ask.",
+    ],
+)
+FEEDBACK_ON_GOAL: Pools = (
+    [
+        "On “{goal}”: the plan is solid and the first results show it.",
+        "About “{goal}”: great momentum this month.",
+        "On “{goal}”: I like that you dropped the parts that didn't matter.",
+        "“{goal}” is in good hands.",
+        "I've been following “{goal}”: the last two check-ins were very clear.",
+        "“{goal}” looks harder than it did at the start of the quarter, and you are handling it "
+        "well.",
+    ],
+    [
+        "The risk I see is the last step: it depends on other teams, so I'd book their time now.",
+        "I'd split the last key result into smaller steps so progress shows week by week.",
+        "Worth telling the people who depend on it what changed.",
+        "One suggestion: share the numbers behind it more often, people outside the team are "
+        "curious.",
+        "If the target turns out to be out of reach, say so early: nobody will mind.",
+        "Ask for help with the reporting if it slows you down.",
+    ],
+)
+FEEDBACK_ON_CHECKIN: Pools = (
+    [
+        "About your check-in of {day} on “{goal}”: thanks for being honest about the confidence "
+        "dropping.",
+        "Your check-in of {day} on “{goal}” was clear: the note said what moved and why.",
+        "Saw your check-in of {day} on “{goal}”. That was a big step.",
+        "Your check-in of {day} on “{goal}” answered the question I was about to ask.",
+    ],
+    [
+        "If anything is in the way, tell me and I'll help clear it.",
+        "More notes like that, please: they save everyone a meeting.",
+        "Make sure the wider team hears about it.",
+        "A line on what comes next would make it even better.",
+    ],
+)
 STALE_FEEDBACK = [
     "Thanks for presenting the quarter's plan to the leadership team. Clear and well argued.",
     "You helped me a lot with the budget numbers last month. Thank you for your patience.",
 ]
 
+
+def compose(rng: random.Random, pools: Pools, **words: str) -> str:
+    """One sentence from each pool, any combination (for the scaled data)."""
+    return " ".join(rng.choice(pool) for pool in pools).format(**words)
+
+
+class _Wording:
+    """Texts for one organisation's hand-made demo, none of them twice.
+
+    Each call takes the combination of sentences used least so far whose text is new,
+    so the same opening or closing sentence comes back as rarely as the pools allow. Its
+    own random generator, seeded with the organisation's slug, keeps it deterministic
+    and independent of the other choices.
+    """
+
+    def __init__(self, slug: str) -> None:
+        self.rng = random.Random(f"cairn-wording-{slug}")
+        self.used: set[str] = set()
+        self.uses: Counter[str] = Counter()
+
+    def __call__(self, pools: Pools, **words: str) -> str:
+        combos = list(itertools.product(*pools))
+        self.rng.shuffle(combos)
+        fresh = [(c, " ".join(c).format(**words)) for c in combos]
+        fresh = [(c, text) for c, text in fresh if text not in self.used]
+        if not fresh:  # the pools are sized so the hand-made demo never gets here
+            return " ".join(combos[0]).format(**words)
+        combo, text = min(fresh, key=lambda item: sum(self.uses[s] for s in item[0]))
+        self.uses.update(combo)
+        self.used.add(text)
+        return text
+
+
 # A thread: (speaker, text, on the check-in?). Speakers: owner, manager, peer; "@owner",
 # "@manager", "@peer" in a text name that person in full (and mention them).
+# One script per demo thread (THREADS of them), no line twice: every comment is different.
 THREAD_SCRIPTS: list[list[tuple[str, str, bool]]] = [
     [
         ("manager", "Thanks for the update. Good to see this moving again: what changed?", True),
@@ -290,6 +396,36 @@ THREAD_SCRIPTS: list[list[tuple[str, str, bool]]] = [
         ("manager", "Good progress. Is there anything blocking the next step?", False),
         ("owner", "Only the sign-off from @manager's budget review, which is on Monday.", False),
         ("manager", "I'll make sure it's on the agenda.", False),
+    ],
+    [
+        ("owner", "Small update: the pilot group signed up faster than we hoped.", True),
+        ("peer", "That's great news. Did the new invitation email make the difference?", True),
+        ("owner", "Partly. @peer's idea to ask the team leads directly helped more.", True),
+        ("manager", "Nice. Let's use the same approach for the next group.", False),
+    ],
+    [
+        (
+            "manager",
+            "I've moved the review of this goal to next Wednesday, so the numbers are final.",
+            False,
+        ),
+        ("owner", "Thanks, that gives us time to check the last batch.", False),
+        ("peer", "@owner I can run the check on Tuesday if that helps.", False),
+        ("owner", "It does, thank you {peer}.", False),
+    ],
+    [
+        ("peer", "Is there a dashboard for this one? I'd like to follow along.", False),
+        ("owner", "Not yet. I'll link it here once it's ready.", False),
+        ("owner", "Here it is: it's on the team's wiki page under “{goal}”.", False),
+    ],
+    [
+        (
+            "owner",
+            "The numbers dipped this week because of the holiday; nothing to worry about.",
+            True,
+        ),
+        ("manager", "Makes sense. Will you catch up by the end of the month?", True),
+        ("owner", "Yes, we planned for it. @manager I'll raise it in our 1:1 if not.", True),
     ],
 ]
 SCALED_COMMENTS_TEXT = [
@@ -454,8 +590,9 @@ def seed_feedback(
             return totals
         rng = random.Random(f"cairn-feedback-{org.slug}")
         values = _seed_values(ctx, totals)
-        _seed_kudos(ctx, random.Random(rng.random()), values, totals)
-        _seed_feedback_and_requests(ctx, random.Random(rng.random()), totals)
+        words = _Wording(org.slug)
+        _seed_kudos(ctx, random.Random(rng.random()), words, values, totals)
+        _seed_feedback_and_requests(ctx, random.Random(rng.random()), words, totals)
         _seed_threads(ctx, random.Random(rng.random()), totals)
     totals.seconds = clock.perf_counter() - started
     return totals
@@ -496,7 +633,11 @@ class _Kudos:
 
 
 def _seed_kudos(
-    ctx: _Org, rng: random.Random, values: list[CompanyValue], totals: FeedbackTotals
+    ctx: _Org,
+    rng: random.Random,
+    words: _Wording,
+    values: list[CompanyValue],
+    totals: FeedbackTotals,
 ) -> None:
     active = [v for v in values if v.is_active]
     archived = [v for v in values if not v.is_active]
@@ -509,19 +650,18 @@ def _seed_kudos(
         if not recipients:
             return
         if goal is not None:
-            text = rng.choice(KUDOS_ON_GOAL).format(
-                names=names(recipients), goal=goal.title, detail=rng.choice(KUDOS_DETAILS)
-            )
+            text = words(KUDOS_ON_GOAL, names=names(recipients), goal=goal.title)
         else:
-            text = rng.choice(KUDOS_GENERAL).format(names=names(recipients))
+            text = words(KUDOS_GENERAL, names=names(recipients))
         share = rng.random() if share is None else share
         at = ctx.at(share, goal.created_at if goal else None)
         planned.append(_Kudos(giver, recipients, text, value, goal, at))
 
-    # The demo logins first: member@ praised by their manager and praising a teammate,
-    # the admin thanking the manager's team, and one old kudos with the archived value.
+    # The demo logins first: member@ praised by their manager (the newest kudos, under a
+    # day old even late in a quarter) and praising a teammate, the admin thanking the
+    # manager's team, and one old kudos with the archived value.
     mates = [r for r in team if r != member]
-    plan(manager, [member], value=active[0], goal=_first(ctx.goals[member.pk]), share=0.97)
+    plan(manager, [member], value=active[0], goal=_first(ctx.goals[member.pk]), share=0.99)
     if mates:
         plan(member, [mates[0]], value=active[3 % len(active)], share=0.9)
     if admin is not None:
@@ -634,7 +774,9 @@ class _Request:
     reason: str = ""
 
 
-def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackTotals) -> None:
+def _seed_feedback_and_requests(
+    ctx: _Org, rng: random.Random, words: _Wording, totals: FeedbackTotals
+) -> None:
     member, manager, admin = ctx.login("member"), ctx.login("manager"), ctx.login("admin")
     boss = ctx.manager_of(manager) or admin
     stale = ctx.stale_report()
@@ -644,8 +786,8 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     planned: list[_Feedback] = []
     requests: list[_Request] = []
 
-    def about_goal(goal: Goal | None, text: str) -> str:
-        return text.format(goal=goal.title) if goal else rng.choice(FEEDBACK_ACROSS)
+    def about_goal(goal: Goal | None) -> str:
+        return words(FEEDBACK_ON_GOAL, goal=goal.title) if goal else words(FEEDBACK_ACROSS)
 
     def give(giver, recipient, body, visibility, share, **kw) -> _Feedback | None:
         if giver is None or recipient in (None, giver, stale):
@@ -662,7 +804,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     give(
         manager,
         member,
-        about_goal(member_goal, FEEDBACK_ON_GOAL[0]),
+        about_goal(member_goal),
         MANAGERS,
         0.55,
         goal=member_goal,
@@ -672,7 +814,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
         give(
             manager,
             member,
-            FEEDBACK_ON_CHECKIN[0].format(day=_day(checkin.created_at), goal=member_goal.title),
+            words(FEEDBACK_ON_CHECKIN, day=_day(checkin.created_at), goal=member_goal.title),
             PRIVATE,
             0.5,
             after=checkin.created_at,
@@ -680,14 +822,14 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
             checkin=checkin,
             read=False,
         )
-    corrected = FEEDBACK_ACROSS[0]
+    corrected = words((FEEDBACK_ACROSS[0][:1], FEEDBACK_ACROSS[1]))  # has TYPO's words
     give(mate, member, corrected, PUBLIC, 0.93, read=False, typo_of=corrected.replace(*TYPO))
-    give(member, manager, FEEDBACK_UP[0], PRIVATE, 0.7)
+    give(member, manager, words(FEEDBACK_UP), PRIVATE, 0.7)
     mate_goal = _first(ctx.goals[mate.pk])
     give(
         member,
         mate,
-        about_goal(mate_goal, FEEDBACK_ON_GOAL[2]),
+        about_goal(mate_goal),
         PUBLIC,
         0.8,
         goal=mate_goal,
@@ -698,15 +840,15 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
     give(
         boss,
         manager,
-        about_goal(manager_goal, FEEDBACK_ON_GOAL[1]),
+        about_goal(manager_goal),
         MANAGERS,
         0.4,
         goal=manager_goal,
     )
-    give(manager, boss, FEEDBACK_UP[1], PRIVATE, 0.75, read=False)
+    give(manager, boss, words(FEEDBACK_UP), PRIVATE, 0.75, read=False)
     if admin is not None:
-        give(admin, manager, FEEDBACK_DOWN[2], PUBLIC, 0.85, read=False)
-        give(boss if boss != admin else manager, admin, FEEDBACK_UP[2], MANAGERS, 0.3)
+        give(admin, manager, words(FEEDBACK_DOWN), PUBLIC, 0.85, read=False)
+        give(boss if boss != admin else manager, admin, words(FEEDBACK_UP), MANAGERS, 0.3)
     # The stale report: all of their feedback is older than 30 days.
     if stale is not None:
         for i, (giver, days) in enumerate([(manager, 38), (member, 52)]):
@@ -819,7 +961,7 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
         item = give(
             mate,
             member,
-            about_goal(member_goal, FEEDBACK_ON_GOAL[3]),
+            about_goal(member_goal),
             MANAGERS,
             0.45,
             goal=member_goal,
@@ -860,15 +1002,12 @@ def _seed_feedback_and_requests(ctx: _Org, rng: random.Random, totals: FeedbackT
             if roll < 0.15 and ctx.checkins[goal.pk]:
                 checkin = rng.choice(ctx.checkins[goal.pk])
         if checkin is not None:
-            body = rng.choice(FEEDBACK_ON_CHECKIN).format(
-                day=_day(checkin.created_at), goal=goal.title
-            )
+            body = words(FEEDBACK_ON_CHECKIN, day=_day(checkin.created_at), goal=goal.title)
         elif goal is not None:
-            body = rng.choice(FEEDBACK_ON_GOAL).format(goal=goal.title)
+            body = words(FEEDBACK_ON_GOAL, goal=goal.title)
         else:
-            body = rng.choice(
-                {"down": FEEDBACK_DOWN, "up": FEEDBACK_UP, "across": FEEDBACK_ACROSS}[kind]
-            )
+            pools = {"down": FEEDBACK_DOWN, "up": FEEDBACK_UP, "across": FEEDBACK_ACROSS}[kind]
+            body = words(pools)
         visibility = rng.choices([PRIVATE, MANAGERS, PUBLIC], weights=[3, 5, 2])[0]
         share = rng.random()
         give(
@@ -1149,13 +1288,13 @@ def _scaled_feedback(ctx: _Org, rng: random.Random, count: int, totals: Feedback
         goals = ctx.goals[recipient.pk]
         goal = rng.choice(goals) if goals and rng.random() < 0.34 else None
         if goal is not None:
-            body = rng.choice(FEEDBACK_ON_GOAL).format(goal=goal.title)
+            body = compose(rng, FEEDBACK_ON_GOAL, goal=goal.title)
         elif ctx.manager_of(recipient) == giver:
-            body = rng.choice(FEEDBACK_DOWN)
+            body = compose(rng, FEEDBACK_DOWN)
         elif ctx.manager_of(giver) == recipient:
-            body = rng.choice(FEEDBACK_UP)
+            body = compose(rng, FEEDBACK_UP)
         else:
-            body = rng.choice(FEEDBACK_ACROSS)
+            body = compose(rng, FEEDBACK_ACROSS)
         share = rng.random()
         planned.append(
             _Feedback(
@@ -1213,11 +1352,9 @@ def _scaled_kudos(ctx: _Org, rng: random.Random, count: int, totals: FeedbackTot
         goals = [g for r in recipients for g in ctx.goals[r.pk]]
         goal = rng.choice(goals) if goals and rng.random() < 0.34 else None
         if goal is not None:
-            text = rng.choice(KUDOS_ON_GOAL).format(
-                names=names(recipients), goal=goal.title, detail=rng.choice(KUDOS_DETAILS)
-            )
+            text = compose(rng, KUDOS_ON_GOAL, names=names(recipients), goal=goal.title)
         else:
-            text = rng.choice(KUDOS_GENERAL).format(names=names(recipients))
+            text = compose(rng, KUDOS_GENERAL, names=names(recipients))
         value = rng.choice(values) if values and rng.random() < 0.5 else None
         at = ctx.at(rng.random(), goal.created_at if goal else None)
         kudos = _Kudos(giver, recipients, text, value, goal, at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
@@ -308,6 +309,28 @@ def test_one_comment_was_edited_and_one_removed(data):
     assert removed[0].body == ""
     assert removed[0].deleted_by_id in (removed[0].author_id, data.login("admin").pk)
     assert all(c.body for c in data.comments if not c.deleted_at)
+
+
+# --- Words ------------------------------------------------------------------------------
+
+
+def said_twice(texts: list[str]) -> list[str]:
+    return [text for text, n in Counter(texts).items() if n > 1]
+
+
+def test_no_feedback_kudos_or_comment_says_the_same_as_another(data):
+    """Someone reading their feedback, the kudos feed or a goal's threads never meets the
+    same sentence from two people: every hand-made text in an organisation is different."""
+    assert said_twice([f.body for f in data.feedback]) == []
+    assert said_twice([k.message for k in data.kudos]) == []
+    assert said_twice([c.body for c in data.comments if not c.deleted_at]) == []
+
+
+def test_the_same_sentences_come_back_rarely(data):
+    """Texts differ by more than a name or a goal: no opening sentence of a feedback (up
+    to its first full stop) is used by more than a quarter of them."""
+    openings = Counter(f.body.split(". ")[0] for f in data.feedback)
+    assert max(openings.values()) <= len(data.feedback) / 4
 
 
 # --- Idempotent, and scaled -------------------------------------------------------------
