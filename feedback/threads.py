@@ -17,7 +17,9 @@ Rules (pages and the API call these):
   it (CommentRevision). Mentions added by an edit notify then; mentions are never
   taken away by an edit.
 - The author or an admin removes a comment: its text, revisions and mentions go,
-  a "comment removed" marker stays.
+  a "comment removed" marker stays. The notifications that quoted it (inbox rows
+  and emails not yet sent) quote REMOVED_QUOTE instead; an edit makes them quote
+  the new text. They are found by their keys, ``comment:<pk>`` and ``mention:<pk>``.
 - The goal's thread also shows the approval flow's comments (GoalEvents of the
   status kinds with a non-empty comment), read-only, in time order.
 
@@ -34,7 +36,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Func, JSONField, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +46,7 @@ from django.utils.safestring import SafeString, mark_safe
 from feedback.models import MAX_COMMENT, Comment, CommentRevision, Mention
 from goals.access import Actor, get_goal
 from goals.models import CheckIn, EventKind, Goal, GoalEvent
-from notifications.models import Kind
+from notifications.models import Kind, Notification
 from notifications.services import notify
 from orgs.models import Membership, Organization
 
@@ -64,6 +66,7 @@ EDIT_NOT_YOURS = "Only the author can edit a comment."
 REMOVE_NOT_ALLOWED = "Only the author or an admin can remove a comment."
 ALREADY_REMOVED = "This comment was removed."
 NOT_NOTIFIED = "Not notified of the mention, as they cannot see this goal: {names}."
+REMOVED_QUOTE = "(comment removed)"
 
 # The approval flow's events whose comment belongs in the conversation.
 APPROVAL_KINDS = {
@@ -261,6 +264,37 @@ def _notify_thread(actor: Actor, comment: Comment, goal: Goal, mentioned: set[in
         )
 
 
+class _WithQuote(Func):
+    """A notification's ``data`` with its "quote" set to a text, computed by the
+    database, so every row quoting a comment is rewritten by one UPDATE whatever
+    each row's own title."""
+
+    output_field = JSONField()
+
+    def __init__(self, text: str):
+        super().__init__(F("data"), Value(text))
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite (JSON stored as text)
+        data, text = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"json_set({data[0]}, '$.quote', {text[0]})", [*data[1], *text[1]]
+
+    def as_postgresql(self, compiler, connection, **extra):
+        data, text = (compiler.compile(e) for e in self.get_source_expressions())
+        quote = f"jsonb_build_object('quote', {text[0]}::text)"
+        sql = f"(COALESCE({data[0]}, '{{}}'::jsonb) || {quote})"
+        return sql, [*data[1], *text[1]]
+
+
+def _requote(comment: Comment, quote: str) -> int:
+    """Every notification of ``comment`` (the thread's and the mentions') now quotes
+    ``quote``; one query. Emails still pending read the quote when they are sent."""
+    return Notification.objects.filter(
+        org=comment.org_id,
+        kind__in=[Kind.COMMENT, Kind.MENTION],
+        dedupe_key__in=[f"comment:{comment.pk}", f"mention:{comment.pk}"],
+    ).update(data=_WithQuote(quote))
+
+
 def _add_mentions(comment: Comment, people: list[Membership]) -> None:
     Mention.objects.bulk_create(
         [Mention(org_id=comment.org_id, comment=comment, person=p) for p in people]
@@ -326,6 +360,7 @@ def comment_edit(
         locked.body = text
         locked.edited_at = timezone.now()
         locked.save(update_fields=["body", "edited_at", "updated_at"])
+        _requote(locked, _excerpt(text))
     _add_mentions(locked, new)
     locked.not_notified = _notify_mentions(actor, locked, locked.goal, new)
     return locked
@@ -334,7 +369,7 @@ def comment_edit(
 @transaction.atomic
 def comment_remove(*, actor: Actor, comment: Comment) -> Comment:
     """The author or an admin removes a comment: the text, its earlier versions and its
-    mentions go; a marker stays in the thread."""
+    mentions go; a marker stays in the thread and in the notifications that quoted it."""
     locked = get_comment(actor, comment.pk, for_update=True)
     if locked.deleted_at is not None:
         return locked
@@ -346,6 +381,7 @@ def comment_remove(*, actor: Actor, comment: Comment) -> Comment:
     locked.deleted_at = timezone.now()
     locked.deleted_by = actor.member
     locked.save(update_fields=["body", "deleted_at", "deleted_by", "updated_at"])
+    _requote(locked, REMOVED_QUOTE)
     return locked
 
 

@@ -368,6 +368,82 @@ def test_a_removed_comment_cannot_be_edited(cast, goal):
     assert error.value.message_dict["body"] == [threads.ALREADY_REMOVED]
 
 
+def quotes(cast) -> list[tuple[str, int, str, str]]:
+    """(kind, recipient, title, quote) of the COMMENT and MENTION notifications."""
+    return [(n.kind, n.recipient_id, n.data["title"], n.data["quote"]) for n in notes(cast)]
+
+
+def test_removing_a_comment_takes_its_text_out_of_every_notification(cast, goal, login):
+    other = post(cast, cast.member2, goal, body="Unrelated, stays quoted")
+    comment = post(
+        cast, cast.manager, goal, body="OOPS the password is hunter2", mentions=[cast.admin.pk]
+    )
+    before = quotes(cast)
+    assert [q[3] for q in before] == ["Unrelated, stays quoted"] + [comment.body] * 3
+    remove(cast, cast.manager, comment)
+    # Bob (owner), Carol (earlier commenter) and Ada (mentioned): same rows and titles,
+    # the removed text replaced by the marker; the other comment's quote is untouched.
+    assert quotes(cast) == [
+        (kind, who, title, threads.REMOVED_QUOTE if quote == comment.body else quote)
+        for kind, who, title, quote in before
+    ]
+    assert threads.REMOVED_QUOTE == "(comment removed)"
+    for who in (cast.member, cast.member2, cast.admin):
+        html = login(who).get(f"/o/{cast.org.slug}/notifications/").content.decode()
+        assert "hunter2" not in html and "(comment removed)" in html
+    with tenant_context(cast.org.pk):
+        assert (
+            Notification.objects.get(dedupe_key=f"comment:{other.pk}")
+            .data["path"]
+            .endswith(f"#comment-{other.pk}")
+        )
+
+
+def test_notifications_of_a_removed_comment_are_found_in_one_query(
+    cast, goal, django_assert_num_queries
+):
+    comment = post(cast, cast.manager, goal, body="Secret", mentions=[cast.member2.pk])
+    with tenant_context(cast.org.pk), django_assert_num_queries(1):
+        assert threads._requote(comment, threads.REMOVED_QUOTE) == 2
+
+
+def test_an_edit_rewrites_the_quote_of_every_notification_to_the_new_text(cast, goal):
+    comment = post(cast, cast.manager, goal, body="Wrong figures: 12%", mentions=[cast.admin.pk])
+    titles = [q[:3] for q in quotes(cast)]
+    edit(cast, cast.manager, comment, "Right figures: 21%", mentions=[cast.admin.pk])
+    assert quotes(cast) == [(*t, "Right figures: 21%") for t in titles]
+    long = "word " * 200
+    edit(cast, cast.manager, comment, long, mentions=[cast.admin.pk, cast.member2.pk])
+    assert {q[3] for q in quotes(cast)} == {threads._excerpt(long.strip())}
+    assert len(notes(cast, Kind.MENTION)) == 2  # Carol, newly mentioned, quotes it too
+
+
+def test_a_pending_email_of_a_removed_comment_goes_out_without_its_text(
+    cast, goal, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from notifications import tasks
+
+    with tenant_context(cast.org.pk):
+        NotificationSettings.objects.create(
+            org=cast.org, membership=cast.member2, weekly_digest=True
+        )
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not run yet
+        comment = post(cast, cast.manager, goal, body="OOPS hunter2", mentions=[cast.member2.pk])
+    states = {n.recipient_id: n.email_state for n in notes(cast)}
+    assert states == {cast.member.pk: EmailState.PENDING, cast.member2.pk: EmailState.DIGEST}
+    remove(cast, cast.manager, comment)
+    [pending] = notes(cast, Kind.COMMENT)
+    assert tasks.deliver_now(org_id=cast.org.pk, notification_id=pending.pk)
+    assert tasks.digest_org(org_id=cast.org.pk) == 1
+    assert len(mail.outbox) == 2
+    for email in mail.outbox:
+        html = email.alternatives[0][0]
+        assert "hunter2" not in email.subject + email.body + html
+    assert threads.REMOVED_QUOTE in mail.outbox[0].body
+
+
 # --- Reading -------------------------------------------------------------------------
 
 
