@@ -100,6 +100,13 @@ class Notification(OrgScopedModel):
         indexes = [
             models.Index(fields=["org", "recipient", "read_at"], name="notification_inbox"),
             models.Index(fields=["org", "email_state", "created_at"], name="notification_outbox"),
+            # A comment's notifications by key (comment:<pk>, mention:<pk>), when it is edited
+            # or removed and their quotes must follow.
+            models.Index(
+                fields=["org", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_by_key",
+            ),
         ]
 
     def __str__(self) -> str:
