@@ -52,15 +52,16 @@ def get_feedback(actor: Actor, pk: int) -> Feedback:
 
 
 def get_request(actor: Actor, pk: int) -> FeedbackRequest:
-    """A feedback request, for the person asked, the requester and the person it is about;
-    404 for anyone else."""
+    """A feedback request, for the person asked and the requester; 404 for anyone else
+    (the person a manager asks about does not read the manager's prompt or the answer's
+    decline reason, as in the API's list)."""
     me = actor.member.pk
     found = (
         FeedbackRequest.objects.select_related(
             "requester__user", "about__user", "asked__user", "goal"
         )
         .filter(org=actor.member.org_id, pk=pk)
-        .filter(Q(asked=me) | Q(requester=me) | Q(about=me))
+        .filter(Q(asked=me) | Q(requester=me))
         .first()
     )
     if found is None:

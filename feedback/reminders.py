@@ -32,10 +32,13 @@ def _detail(request: FeedbackRequest, today: date) -> str:
 
 
 def requests_waiting(org: Organization, today: date) -> dict[int, list[dict]]:
-    """The open requests asked of each active person: one query."""
+    """The open requests asked of each active person about an active colleague: one query."""
     found = (
         FeedbackRequest.objects.filter(
-            org=org, status=FeedbackRequest.Status.OPEN, asked__is_active=True
+            org=org,
+            status=FeedbackRequest.Status.OPEN,
+            asked__is_active=True,
+            about__is_active=True,  # nobody is asked about someone who has left
         )
         .select_related("requester__user", "about__user", "goal")
         .order_by("due_date", "created_at", "pk")

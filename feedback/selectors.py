@@ -18,7 +18,7 @@ from django.utils import timezone
 from feedback.access import readable_feedback
 from feedback.models import Feedback, FeedbackRequest, FeedbackRevision
 from goals.access import Actor
-from goals.models import Cycle, Goal
+from goals.models import CheckIn, Cycle, Goal
 from orgs.models import Membership
 
 # "No feedback in 30 days": the signal on the team view and the feedback page.
@@ -31,33 +31,52 @@ def _edited(qs: QuerySet[Feedback]) -> QuerySet[Feedback]:
     return qs.annotate(edited=Exists(revisions))
 
 
+def for_display(actor: Actor, qs: QuerySet[Feedback]) -> QuerySet[Feedback]:
+    """``qs`` with ``edited`` and whether ``actor`` may see the goal (``goal_visible``) and
+    the check-in's goal (``checkin_visible``): reading a feedback does not make its goal
+    readable, so a private goal's title stays hidden ("a private goal"). Same one query."""
+    visible = actor.visible_goals()
+    return _edited(qs).annotate(
+        goal_visible=Exists(visible.filter(pk=OuterRef("goal_id"))),
+        checkin_visible=Exists(
+            CheckIn.objects.filter(pk=OuterRef("checkin_id"), goal__in=visible.values("pk"))
+        ),
+    )
+
+
 def received(actor: Actor) -> QuerySet[Feedback]:
-    return _edited(
+    return for_display(
+        actor,
         Feedback.objects.filter(org=actor.member.org_id, recipient=actor.member).select_related(
             "giver__user", "goal"
-        )
+        ),
     )
 
 
 def given(actor: Actor) -> QuerySet[Feedback]:
-    return _edited(
+    return for_display(
+        actor,
         Feedback.objects.filter(org=actor.member.org_id, giver=actor.member).select_related(
             "recipient__user", "goal"
-        )
+        ),
     )
 
 
 def readable_about(actor: Actor, person: Membership) -> QuerySet[Feedback]:
     """The feedback ``person`` received that ``actor`` may read, newest first."""
-    return _edited(
-        readable_feedback(actor).filter(recipient=person).select_related("giver__user", "goal")
+    return for_display(
+        actor,
+        readable_feedback(actor).filter(recipient=person).select_related("giver__user", "goal"),
     )
 
 
 def readable_on_goal(actor: Actor, goal: Goal) -> QuerySet[Feedback]:
     """The feedback about ``goal`` that ``actor`` may read, newest first."""
-    return (
-        readable_feedback(actor).filter(goal=goal).select_related("giver__user", "recipient__user")
+    return for_display(
+        actor,
+        readable_feedback(actor)
+        .filter(goal=goal)
+        .select_related("giver__user", "recipient__user", "goal"),
     )
 
 

@@ -34,6 +34,7 @@ BODY_EMPTY = "Write what you want to say."
 BODY_TOO_LONG = f"Keep it under {MAX_BODY:,} characters."
 GOAL_NOT_THEIRS = "Choose one of the recipient's goals, or none."
 CHECKIN_NOT_THEIRS = "Choose a check-in on one of the recipient's goals, or none."
+CHECKIN_NOT_ON_GOAL = "Choose a check-in on the goal you chose, or none."
 ALREADY_READ = "The recipient has read this feedback; it can no longer be changed."
 VISIBILITY_UNKNOWN = "Choose private, managers or public."
 ASK_SOMEONE = "Choose at least one colleague to ask."
@@ -45,6 +46,8 @@ REQUEST_CLOSED = "This request has already been answered or declined."
 REASON_TOO_LONG = "Keep the reason under 500 characters."
 NOT_THE_REQUEST_SUBJECT = "This request asks for feedback on someone else."
 ASK_ABOUT_SOMEONE_ELSE = "Ask colleagues other than the person the feedback is about."
+ABOUT_INACTIVE = "Ask for feedback on an active colleague."
+GOAL_HIDDEN_FROM_ASKED = "Choose a goal the people you ask can see, or none."
 MAX_ASKED = 20
 QUOTE_LENGTH = 300
 
@@ -62,9 +65,16 @@ def _about_goal(goal: Goal | None) -> str:
     return f" on “{goal.title}”" if goal is not None else ""
 
 
+OPEN_TO_READ = "Open it to read it."
+
+
 def _notify_received(actor: Actor, feedback: Feedback) -> None:
     """The recipient hears of new feedback; a manager who asked on a report's behalf too
-    (with the text only if the feedback's visibility lets them read it)."""
+    (with a link only if the feedback's visibility lets them read it).
+
+    Neither notification quotes the text: the recipient reads it by opening it, which
+    marks it read (from then on the giver can no longer correct it), so the inbox and
+    the email never hold a wording that a correction later replaces."""
     slug = actor.member.org.slug
     path = reverse("feedback:feedback_detail", args=[slug, feedback.pk])
     giver = actor.member.display_name
@@ -75,9 +85,9 @@ def _notify_received(actor: Actor, feedback: Feedback) -> None:
         actor=actor.member,
         goal=feedback.goal,
         data={
-            "title": f"{giver} gave you feedback{_about_goal(feedback.goal)}",
+            "title": f"{giver} gave you feedback{_about_goal(feedback.goal)}. {OPEN_TO_READ}",
             "path": path,
-            "quote": _quote(feedback.body),
+            "quote": "",
         },
     )
     request = feedback.request
@@ -93,9 +103,9 @@ def _notify_received(actor: Actor, feedback: Feedback) -> None:
         goal=feedback.goal if readable else None,
         data={
             "title": f"{giver} answered your request for feedback on "
-            f"{feedback.recipient.display_name}",
+            f"{feedback.recipient.display_name}" + (f". {OPEN_TO_READ}" if readable else ""),
             "path": path if readable else reverse("feedback:feedback_home", args=[slug]),
-            "quote": _quote(feedback.body) if readable else "",
+            "quote": "",
         },
     )
 
@@ -160,6 +170,8 @@ def give_feedback(
             ).exists()
         ):
             errors["checkin"] = CHECKIN_NOT_THEIRS
+        elif checkin is not None and goal is not None and checkin.goal_id != goal.pk:
+            errors["checkin"] = CHECKIN_NOT_ON_GOAL
     if request is not None and (
         request.asked_id != actor.member.pk or request.status != FeedbackRequest.Status.OPEN
     ):
@@ -244,6 +256,8 @@ def request_feedback(
         about.org_id == actor.member.org_id and actor.manages(about.pk)
     ):
         errors["about"] = NOT_YOURS_TO_ASK
+    elif not about.is_active:
+        errors["about"] = ABOUT_INACTIVE
     people = list({p.pk: p for p in asked if p is not None}.values())
     if any(p is None for p in asked):  # an address or id nobody here has
         errors["asked"] = NOT_A_COLLEAGUE
@@ -257,6 +271,10 @@ def request_feedback(
         errors["asked"] = NOT_A_COLLEAGUE
     if goal is not None and (goal.org_id != actor.member.org_id or goal.owner_id != about.pk):
         errors["goal"] = GOAL_NOT_THEIRS
+    elif goal is not None and "asked" not in errors:
+        # The request (page, inbox, digest) names the goal: only to people who may see it.
+        if not all(Actor(p).can_view(goal) for p in people):
+            errors["goal"] = GOAL_HIDDEN_FROM_ASKED
     if len(prompt or "") > 1000:
         errors["prompt"] = PROMPT_TOO_LONG
     if due_date is not None and due_date < timezone.localdate():

@@ -108,6 +108,8 @@ def _detail_page(
         # The earlier wording is the giver's: the others see "edited".
         "revisions": revisions if is_giver else [],
         "is_giver": is_giver,
+        # Reading the feedback does not make a private goal's title readable.
+        "goal_visible": feedback.goal is not None and actor.can_view(feedback.goal),
         "can_correct": is_giver and feedback.read_at is None,
         "form": form,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback import services
@@ -26,6 +27,20 @@ class FeedbackSerializer(serializers.ModelSerializer):
     edited = serializers.BooleanField(
         read_only=True, help_text="Corrected by the giver before the recipient read it."
     )
+    goal = serializers.SerializerMethodField(
+        help_text="The goal's id; null when none, or when it is a goal you may not see."
+    )
+    checkin = serializers.SerializerMethodField(
+        help_text="The check-in's id; null when none, or when it is on a goal you may not see."
+    )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_goal(self, feedback: Feedback) -> int | None:
+        return feedback.goal_id if getattr(feedback, "goal_visible", False) else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_checkin(self, feedback: Feedback) -> int | None:
+        return feedback.checkin_id if getattr(feedback, "checkin_visible", False) else None
 
     class Meta:
         model = Feedback

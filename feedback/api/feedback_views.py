@@ -63,14 +63,20 @@ class FeedbackAPIView(OrgAPIView):
         return paginator.get_paginated_response(data)
 
 
-def _with_edited(qs):
-    return selectors._edited(qs.select_related("giver__user", "recipient__user"))
+def _with_edited(actor: Actor, qs):
+    return selectors.for_display(actor, qs.select_related("giver__user", "recipient__user"))
 
 
 def _goal_in_sight(actor: Actor, goal) -> None:
     """A goal the caller cannot see gets the same answer as one that is not the recipient's."""
     if goal is not None and not actor.visible_goals().filter(pk=goal.pk).exists():
         raise ValidationError({"goal": services.GOAL_NOT_THEIRS})
+
+
+def _checkin_in_sight(actor: Actor, checkin) -> None:
+    """So does a check-in on a goal the caller cannot see."""
+    if checkin is not None and not actor.visible_goals().filter(pk=checkin.goal_id).exists():
+        raise ValidationError({"checkin": services.CHECKIN_NOT_THEIRS})
 
 
 class FeedbackListView(FeedbackAPIView):
@@ -97,9 +103,9 @@ class FeedbackListView(FeedbackAPIView):
             qs = qs.filter(giver=me)
         if "recipient" in filters:
             qs = qs.filter(recipient=filters["recipient"])
-        if "goal" in filters:
-            qs = qs.filter(goal=filters["goal"])
-        return self.paginated(request, _with_edited(qs), FeedbackSerializer)
+        if "goal" in filters:  # a goal the caller cannot see has no feedback for them
+            qs = qs.filter(goal__in=self.actor.visible_goals().filter(pk=filters["goal"]))
+        return self.paginated(request, _with_edited(self.actor, qs), FeedbackSerializer)
 
     @extend_schema(
         operation_id="feedback_create",
@@ -112,8 +118,9 @@ class FeedbackListView(FeedbackAPIView):
     def post(self, request: Request, org_slug: str) -> Response:
         data = self.parse(FeedbackInputSerializer, request.data)
         _goal_in_sight(self.actor, data.get("goal"))
+        _checkin_in_sight(self.actor, data.get("checkin"))
         feedback = services.give_feedback(actor=self.actor, **data)
-        feedback = _with_edited(readable_feedback(self.actor)).get(pk=feedback.pk)
+        feedback = _with_edited(self.actor, readable_feedback(self.actor)).get(pk=feedback.pk)
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,7 +129,8 @@ class FeedbackDetailView(FeedbackAPIView):
 
     def data(self, pk: int) -> dict:
         get_feedback(self.actor, pk)  # 404 unless readable
-        return FeedbackSerializer(_with_edited(readable_feedback(self.actor)).get(pk=pk)).data
+        found = _with_edited(self.actor, readable_feedback(self.actor)).get(pk=pk)
+        return FeedbackSerializer(found).data
 
     @extend_schema(
         operation_id="feedback_retrieve",

@@ -15,7 +15,7 @@ from feedback.models import Feedback, FeedbackRequest
 from goals.access import Actor
 from goals.models import GoalStatus
 from notifications.models import Kind, Notification
-from tests.factories import CycleFactory, GoalFactory, MembershipFactory
+from tests.factories import CheckInFactory, CycleFactory, GoalFactory, MembershipFactory
 from tests.test_query_counts import request_queries
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -253,3 +253,34 @@ def test_the_list_runs_a_fixed_number_of_queries(cast, size):
     # The reporting subtree, the count, the page (with the givers, recipients and whether
     # each was edited).
     assert len(captured) == request_queries() + 3
+
+
+def test_a_checkin_on_a_goal_the_giver_cannot_see_is_refused_like_one_that_is_not_theirs(cast):
+    cycle = CycleFactory(org=cast.org)
+    private = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED,
+                          visibility="private")  # fmt: skip
+    with tenant_context(cast.org.pk):
+        checkin = CheckInFactory(key_result=private.key_results.get(), author=cast.member)
+    response = api(cast.member2).post(
+        url(cast, "feedback/"),
+        {"recipient": cast.member.pk, "body": "Hi", "checkin": checkin.pk, "visibility": "public"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"checkin": [services.CHECKIN_NOT_THEIRS]}
+    assert saved(cast) == (0, 0)
+
+
+def test_a_checkin_must_be_on_the_goal_chosen(cast, goal):
+    cycle = CycleFactory(org=cast.org)
+    other = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED)
+    with tenant_context(cast.org.pk):
+        checkin = CheckInFactory(key_result=other.key_results.get(), author=cast.member)
+    response = api(cast.member2).post(
+        url(cast, "feedback/"),
+        {"recipient": cast.member.pk, "body": "Hi", "goal": goal.pk, "checkin": checkin.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"checkin": [services.CHECKIN_NOT_ON_GOAL]}
+    assert saved(cast) == (0, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,12 @@ from tests.factories import (
 from tests.test_query_counts import request_queries
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# The feedback about a goal (its page, the goal page's section) at any number of items;
+# one more per item before the goal was read with the feedback.
+GOAL_FEEDBACK_QUERIES = 5
+# The goal page itself (goals/tests/test_goal_pages.py explains its queries), of which
+# the feedback section is one.
+GOAL_PAGE_QUERIES = 15
 
 
 def url(cast, name: str, *args) -> str:
@@ -71,8 +78,10 @@ def test_it_gives_feedback_about_a_goal_prefilled_from_the_goal_page(cast, cycle
         notification = Notification.objects.get(kind=Kind.FEEDBACK_RECEIVED)
     assert (saved.recipient, saved.goal, saved.visibility) == (cast.member, goal, "public")
     assert notification.recipient == cast.member
-    assert notification.data["title"] == "Carol Member (Acme) gave you feedback on “Ship”"
-    assert notification.data["quote"] == "Lovely demo"
+    assert notification.data["title"] == (
+        f"Carol Member (Acme) gave you feedback on “Ship”. {services.OPEN_TO_READ}"
+    )
+    assert notification.data["quote"] == ""  # read by opening it
     assert notification.data["path"] == url(cast, "feedback_detail", saved.pk)
     followed = client.get(response["Location"]).content.decode()
     assert "Feedback sent to Bob Member (Acme)." in followed and "Lovely demo" in followed
@@ -369,3 +378,64 @@ def test_feedback_shown_to_its_recipient_anywhere_is_read_and_no_longer_changes(
     with tenant_context(cast.org.pk):
         feedback.refresh_from_db()
     assert feedback.read_at is not None and feedback.body == "Fresher words"
+
+
+def test_the_inbox_and_the_email_never_quote_feedback_so_reading_it_means_opening_it(
+    cast, login, django_capture_on_commit_callbacks
+):
+    """The recipient reads feedback only by opening it (which locks it): a wording the
+    giver corrects before then never stays behind in the inbox or an email."""
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback = give(cast, cast.member2, cast.member, body="First harsh wording")
+    [email] = mail.outbox
+    assert email.to == [cast.member.user.email]
+    bodies = [email.body] + [content for content, _ in getattr(email, "alternatives", [])]
+    assert all("First harsh wording" not in body for body in bodies)
+    assert services.OPEN_TO_READ in email.body
+    assert url(cast, "feedback_detail", feedback.pk) in email.body
+    inbox = reverse("notifications:notifications", args=[cast.org.slug])
+    html = login(cast.member).get(inbox).content.decode()
+    assert services.OPEN_TO_READ in html and "First harsh wording" not in html
+    with tenant_context(cast.org.pk):
+        assert Feedback.objects.get().read_at is None  # the inbox did not read it
+    corrected = login(cast.member2).post(
+        url(cast, "feedback_correct", feedback.pk), {"body": "Softer wording"}
+    )
+    assert corrected.status_code == 302
+    html = login(cast.member).get(inbox).content.decode()
+    assert "First harsh wording" not in html and "Softer wording" not in html
+    opened = login(cast.member).get(url(cast, "feedback_detail", feedback.pk))
+    assert "Softer wording" in opened.content.decode()
+
+
+def test_the_feedback_about_a_goal_says_edited_like_every_list(cast, cycle, login):
+    goal = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED)
+    feedback = give(cast, cast.member2, cast.member, body="Nice", goal=goal, visibility="public")
+    with tenant_context(cast.org.pk):
+        services.correct_feedback(actor=Actor(cast.member2), feedback=feedback, body="Nice work")
+    client = login(cast.manager)
+    for page in (
+        url(cast, "feedback_on_goal", goal.pk),
+        reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]),
+    ):
+        html = client.get(page).content.decode()
+        assert "Nice work" in html and '<span class="badge">edited</span>' in html
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_the_feedback_about_a_goal_reads_a_fixed_number_of_queries(
+    cast, cycle, login, django_assert_num_queries, size
+):
+    goal = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED)
+    for i in range(size):
+        give(cast, cast.member2, cast.member, body=f"Note {i}", goal=goal, visibility="public")
+    client = login(cast.manager)
+    # The goal, the subtree, the count and the page of feedback (with the givers,
+    # recipients, the goal, whether each was edited and whether the viewer sees its goal),
+    # the organisation switcher.
+    with django_assert_num_queries(request_queries() + GOAL_FEEDBACK_QUERIES):
+        assert client.get(url(cast, "feedback_on_goal", goal.pk)).status_code == 200
+    # The goal page's section: one query for the newest five, whatever the number.
+    with django_assert_num_queries(request_queries() + GOAL_PAGE_QUERIES):
+        page = client.get(reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]))
+    assert page.content.decode().count('class="feedback-item') == min(size, 5)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from feedback.models import Feedback, FeedbackRequest
 from goals.access import Actor
 from goals.models import GoalStatus
 from notifications.models import Kind, Notification
+from orgs.models import Membership
 from tests.factories import CycleFactory, GoalFactory
 
 
@@ -79,9 +81,10 @@ def test_a_member_asks_a_colleague_who_sees_it_in_the_inbox_and_digest_until_ans
         note.refresh_from_db()
     assert request.status == FeedbackRequest.Status.ANSWERED and note.read_at is not None
     assert (feedback.recipient, feedback.goal, feedback.request) == (cast.member, goal, request)
-    assert [n.data["quote"] for n in notes(cast, Kind.FEEDBACK_RECEIVED, cast.member)] == [
-        "Clear and calm"
-    ]
+    # The text is read by opening it (no quote in the inbox or the email).
+    assert [
+        (n.data["quote"], n.data["path"]) for n in notes(cast, Kind.FEEDBACK_RECEIVED, cast.member)
+    ] == [("", url(cast, "feedback_detail", feedback.pk))]
     assert reminders.requests_waiting(cast.org, timezone.localdate()) == {}
     sent = login(cast.member).get(url(cast, "feedback_home")).content.decode()
     assert "request-answered" in sent
@@ -118,12 +121,16 @@ def test_a_manager_asks_on_a_reports_behalf_and_hears_the_answer_if_they_may_rea
     assert [n.data["title"] for n in asked] == [
         "Mallory Manager (Acme) asks for your feedback on Bob Member (Acme)"
     ]
-    titles = {n.data["title"]: n.data["quote"] for n in notes(cast, Kind.FEEDBACK_RECEIVED,
-                                                               cast.manager)}  # fmt: skip
+    titles = {n.data["title"]: (n.data["quote"], n.data["path"]) for n in notes(
+        cast, Kind.FEEDBACK_RECEIVED, cast.manager)}  # fmt: skip
+    with tenant_context(cast.org.pk):
+        readable = Feedback.objects.get(request=first)
+    # A link to the answer the manager may read, none to the private one; no text in either.
     assert titles == {
-        "Carol Member (Acme) answered your request for feedback on Bob Member (Acme)":
-            "Bob helps a lot",
-        "Alice Admin (Acme) answered your request for feedback on Bob Member (Acme)": "",
+        "Carol Member (Acme) answered your request for feedback on Bob Member (Acme). "
+        f"{services.OPEN_TO_READ}": ("", url(cast, "feedback_detail", readable.pk)),
+        "Alice Admin (Acme) answered your request for feedback on Bob Member (Acme)":
+            ("", url(cast, "feedback_home")),
     }  # fmt: skip
     assert len(notes(cast, Kind.FEEDBACK_RECEIVED, cast.member)) == 2
     assert notes(cast, Kind.FEEDBACK_RECEIVED, cast.member2) == []  # not the giver
@@ -224,3 +231,69 @@ def test_two_answers_racing_leave_one_the_second_finding_the_request_closed(cast
         assert error.value.message_dict == {"request": [services.REQUEST_CLOSED]}
         assert Feedback.objects.count() == 0
         assert FeedbackRequest.objects.get().status == FeedbackRequest.Status.DECLINED
+
+
+def test_only_the_person_asked_and_the_requester_open_a_request(cast, login):
+    """Bob, whom his manager asks about, does not read the manager's prompt or Carol's
+    reason for declining (the API never lists it to him either)."""
+    with tenant_context(cast.org.pk):
+        [request] = services.request_feedback(
+            actor=Actor(cast.manager), asked=[cast.member2], about=cast.member,
+            prompt="How does Bob run meetings?",
+        )  # fmt: skip
+    page = url(cast, "request_detail", request.pk)
+    bob = login(cast.member)
+    assert bob.get(page).status_code == 404
+    assert bob.post(page, {"body": "Me!", "visibility": "public"}).status_code == 404
+    assert bob.post(url(cast, "request_decline", request.pk), {"reason": "No"}).status_code == 404
+    with tenant_context(cast.org.pk):
+        services.decline_request(actor=Actor(cast.member2), request=request, reason="Not my place")
+    assert login(cast.member).get(page).status_code == 404
+    for who in (cast.manager, cast.member2):
+        html = login(who).get(page).content.decode()
+        assert "How does Bob run meetings?" in html and "Not my place" in html
+
+
+def test_nobody_is_asked_about_a_deactivated_colleague(cast):
+    with tenant_context(cast.org.pk):
+        [waiting] = services.request_feedback(
+            actor=Actor(cast.manager), asked=[cast.member2], about=cast.member
+        )
+        assert set(reminders.requests_waiting(cast.org, timezone.localdate())) == {cast.member2.pk}
+        Membership.objects.filter(pk=cast.member.pk).update(is_active=False)
+        cast.member.refresh_from_db()
+        # Open requests about someone who left leave the digest ...
+        assert reminders.requests_waiting(cast.org, timezone.localdate()) == {}
+        # ... and no new one is made.
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(
+                actor=Actor(cast.manager), asked=[cast.member2], about=cast.member
+            )
+        assert error.value.message_dict == {"about": [services.ABOUT_INACTIVE]}
+        assert FeedbackRequest.objects.count() == 1
+
+
+def test_a_request_names_only_a_goal_every_colleague_asked_can_see(cast, login):
+    """Bob asks about his private goal: Carol may not see it (its title would show on her
+    request page, inbox and digest); the admin and his manager may."""
+    cycle = CycleFactory(org=cast.org, name="This quarter")
+    private = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED,
+                          title="Hidden plan", visibility="private")  # fmt: skip
+    with tenant_context(cast.org.pk):
+        for asked in ([cast.member2], [cast.admin, cast.member2]):
+            with pytest.raises(ValidationError) as error:
+                services.request_feedback(actor=Actor(cast.member), asked=asked, goal=private)
+            assert error.value.message_dict == {"goal": [services.GOAL_HIDDEN_FROM_ASKED]}
+        assert FeedbackRequest.objects.count() == 0
+        assert notes(cast, Kind.FEEDBACK_REQUESTED, cast.member2) == []
+    response = login(cast.member).post(
+        url(cast, "request"),
+        {"asked": "member2@acme.test", "about": cast.member.pk, "goal": private.pk},
+    )
+    assert response.status_code == 400
+    assert services.GOAL_HIDDEN_FROM_ASKED in response.content.decode()
+    with tenant_context(cast.org.pk):
+        made = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.admin, cast.manager], goal=private
+        )
+    assert len(made) == 2

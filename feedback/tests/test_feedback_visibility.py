@@ -10,8 +10,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.tenancy import tenant_context
+from feedback import services
 from feedback.models import Feedback
 from feedback.tests import test_visibility_matrix as matrix
+from goals.access import Actor
 from goals.models import GoalStatus
 from tests.factories import CycleFactory, GoalFactory
 
@@ -116,3 +118,39 @@ def test_an_admin_outside_the_chain_sees_counts_but_never_private_content(
     html = html.content.decode()
     assert "3 pieces of feedback received this cycle (This quarter); you can read 1." in html
     assert items[V.PRIVATE].body not in html and items[V.MANAGERS].body not in html
+
+
+def test_reading_feedback_about_a_private_goal_does_not_reveal_the_goal(cast, login):
+    """Public feedback on Bob's private goal: Carol reads the feedback, not the goal's title
+    (nor its id in the API, nor feedback filtered by it); Bob and his manager read both."""
+    cycle = CycleFactory(org=cast.org, name="This quarter")
+    goal = GoalFactory(owner=cast.member, cycle=cycle, status=GoalStatus.APPROVED,
+                       title="Secret reorganisation", visibility="private")  # fmt: skip
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.manager), recipient=cast.member, body="Solid plan",
+            visibility="public", goal=goal,
+        )  # fmt: skip
+    slug = cast.org.slug
+    pages = [
+        reverse("feedback:person", args=[slug, cast.member.pk]),
+        reverse("feedback:feedback_detail", args=[slug, feedback.pk]),
+    ]
+    goal_url = reverse("goals:goal_detail", args=[slug, goal.pk])
+    for page in pages:
+        html = login(cast.member2).get(page).content.decode()
+        assert "Solid plan" in html and "About a private goal" in html
+        assert "Secret reorganisation" not in html and goal_url not in html
+        for who in (cast.member, cast.manager):
+            html = login(who).get(page).content.decode()
+            assert "Secret reorganisation" in html and goal_url in html
+    carol = _api(cast.member2)
+    base = f"/api/v1/orgs/{slug}/feedback/"
+    assert [(f["body"], f["goal"]) for f in carol.get(base).json()["results"]] == [
+        ("Solid plan", None)
+    ]
+    assert carol.get(f"{base}{feedback.pk}/").json()["goal"] is None
+    assert carol.get(base, {"goal": goal.pk}).json()["count"] == 0
+    manager = _api(cast.manager)
+    assert manager.get(f"{base}{feedback.pk}/").json()["goal"] == goal.pk
+    assert manager.get(base, {"goal": goal.pk}).json()["count"] == 1

@@ -14,7 +14,8 @@ from feedback import services
 from feedback.models import Feedback, FeedbackRequest, FeedbackRevision
 from goals.access import Actor
 from goals.models import GoalStatus
-from tests.factories import GoalFactory
+from notifications.models import Kind, Notification
+from tests.factories import CheckInFactory, GoalFactory
 
 
 def count(org) -> tuple[int, int]:
@@ -119,3 +120,37 @@ def test_the_person_asked_may_decline_with_a_reason(cast):
         services.decline_request(actor=Actor(cast.member2), request=request, reason="Too new")
         request.refresh_from_db()
     assert (request.status, request.decline_reason) == ("declined", "Too new")
+
+
+def test_a_checkin_is_on_the_goal_chosen_and_the_recipients(cast):
+    goal = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    other = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    with tenant_context(cast.org.pk):
+        checkin = CheckInFactory(key_result=other.key_results.get(), author=cast.member)
+    refused(cast, "checkin", services.CHECKIN_NOT_ON_GOAL, recipient=cast.member, body="Hi",
+            goal=goal, checkin=checkin)  # fmt: skip
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="Hi", goal=other,
+            checkin=checkin,
+        )  # fmt: skip
+    assert (feedback.goal_id, feedback.checkin_id) == (other.pk, checkin.pk)
+
+
+def test_feedback_notifications_hold_no_text_the_giver_could_still_correct(cast):
+    goal = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED, title="Ship")
+    with tenant_context(cast.org.pk):
+        [request] = services.request_feedback(
+            actor=Actor(cast.manager), asked=[cast.member2], about=cast.member
+        )
+        services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="Words to correct",
+            goal=goal, request=request,
+        )  # fmt: skip
+        rows = list(Notification.objects.filter(kind=Kind.FEEDBACK_RECEIVED).order_by("pk"))
+    assert [(n.recipient_id, n.data["title"], n.data["quote"]) for n in rows] == [
+        (cast.member.pk,
+         f"Carol Member (Acme) gave you feedback on “Ship”. {services.OPEN_TO_READ}", ""),
+        (cast.manager.pk, "Carol Member (Acme) answered your request for feedback on "
+         f"Bob Member (Acme). {services.OPEN_TO_READ}", ""),
+    ]  # fmt: skip
