@@ -10,6 +10,7 @@ app_name = "recognition"
 urlpatterns = [
     path("recognition/", views.feed, name="feed"),
     path("recognition/new/", views.give, name="give"),
+    path("recognition/units/", views.unit_options, name="unit_options"),
     path("recognition/<int:recognition_pk>/", views.detail, name="detail"),
     path("recognition/<int:recognition_pk>/react/", views.react, name="react"),
     path("settings/values/", views.values, name="values"),

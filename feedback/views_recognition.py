@@ -3,13 +3,16 @@
 
 The feed reads a fixed number of queries however many kudos, recipients, goals and
 reactions there are: the page of kudos (givers and values joined), their recipients,
-goals and reaction counts, the filters' units and values (feedback/tests pin them).
+goals and reaction counts, the filter's values (feedback/tests pin them). Its unit
+filter is a text box whose suggestions come from ``unit_options`` as one types (an
+organisation may have hundreds of units); ``?unit=<id>`` still filters and fills it.
 Its "Load more" is keyset pagination on (created_at, id): ``?after=<cursor>``, a plain
 link without JavaScript, a swap of the list's tail with htmx.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -21,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,7 +35,6 @@ from feedback.models import MAX_KUDOS, CompanyValue
 from goals.access import Actor, request_actor
 from goals.models import Cycle, Goal
 from orgs.models import Membership, Unit
-from orgs.selectors import unit_menu
 from orgs.views import admin_required
 
 GIVEN = "Kudos given: {names} will be notified."
@@ -41,7 +44,11 @@ VALUE_SAVED = "Value “{name}” saved."
 VALUE_ADDED = "Value “{name}” added."
 VALUE_ARCHIVED = "Value “{name}” archived: it stays on past kudos but cannot be chosen."
 VALUE_RESTORED = "Value “{name}” restored."
+NO_UNIT = "No unit matches “{q}”: choose one of the suggestions."
+SEVERAL_UNITS = "Several units match “{q}”: choose one of the suggestions."
 GOAL_CHOICES = 100
+UNIT_OPTIONS = 20
+IN_PARENT = re.compile(r"(.+) \(in (.+)\)")
 
 
 # --- The feed ----------------------------------------------------------------------
@@ -70,18 +77,46 @@ def _person_by_text(org_id: int, q: str) -> tuple[Membership | None, str]:
     return None, (SEVERAL_MATCH if people else NOBODY_MATCHES).format(q=q)
 
 
+def unit_label(unit: Unit) -> str:
+    """A unit as the filter shows and suggests it: its name, and the unit it sits in
+    (``parent`` should be selected with it)."""
+    return f"{unit.name} (in {unit.parent.name})" if unit.parent_id else unit.name
+
+
+def _unit_by_text(org_id: int, q: str) -> tuple[Unit | None, str]:
+    """The unit labelled ``q`` ("Name (in Parent)" as suggested, or just its name), else
+    the one unit whose name contains it; an error when there is none or several."""
+    units = Unit.objects.filter(org=org_id).select_related("parent")
+    found: list[Unit] = []
+    labelled = IN_PARENT.fullmatch(q)
+    if labelled:
+        found = list(units.filter(name__iexact=labelled[1], parent__name__iexact=labelled[2])[:2])
+    if not found:
+        found = list(units.filter(name__iexact=q)[:2])
+    if not found:
+        found = list(units.filter(name__icontains=q)[:2])
+    if len(found) == 1:
+        return found[0], ""
+    return None, (SEVERAL_UNITS if found else NO_UNIT).format(q=q)
+
+
 def _feed_filters(request: HttpRequest) -> tuple[recognition.Filters, dict, str]:
     """The filters in the query string (ids of this organisation only; others ignored),
-    the query string that keeps them, and a note when a person typed matches nobody."""
+    the query string that keeps them, and a note when a unit or person typed matches
+    nothing or several."""
     org = request.org
     filters = recognition.Filters()
     kept: dict[str, object] = {}
-    note = ""
+    notes: list[str] = []
     unit_id = id_param(request, "unit")
+    unit_q = text_param(request, "unit_name", max_length=200)
     if unit_id:
-        filters.unit = Unit.objects.filter(org=org, pk=unit_id).first()
-        if filters.unit:
-            kept["unit"] = unit_id
+        filters.unit = Unit.objects.filter(org=org, pk=unit_id).select_related("parent").first()
+    elif unit_q:
+        filters.unit, unit_note = _unit_by_text(org.pk, unit_q)
+        notes.append(unit_note)
+    if filters.unit:
+        kept["unit"] = filters.unit.pk
     value_id = id_param(request, "value")
     if value_id:
         filters.value = CompanyValue.objects.filter(org=org, pk=value_id).first()
@@ -94,10 +129,11 @@ def _feed_filters(request: HttpRequest) -> tuple[recognition.Filters, dict, str]
             Membership.objects.filter(org=org, pk=person_id).select_related("user").first()
         )
     elif q:
-        filters.person, note = _person_by_text(org.pk, q)
+        filters.person, person_note = _person_by_text(org.pk, q)
+        notes.append(person_note)
     if filters.person:
         kept["person"] = filters.person.pk
-    return filters, kept, note
+    return filters, kept, " ".join(n for n in notes if n)
 
 
 @require_GET
@@ -124,12 +160,30 @@ def feed(request: HttpRequest, org_slug: str) -> HttpResponse:
     else:
         template = "feedback/recognition_feed.html"
         context |= {
-            "units": unit_menu(org=request.org),
+            "unit_q": (
+                unit_label(filters.unit) if filters.unit else text_param(request, "unit_name")
+            ),
             "values": list(recognition.values_of(request.org)),
             "q": filters.person.user.email if filters.person else text_param(request, "q"),
         }
     with timezone.override(_org_tz(request)):
         return render(request, template, context)
+
+
+@require_GET
+def unit_options(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Up to 20 units of this organisation whose name contains what was typed in the
+    feed's unit filter, as <option>s for its datalist."""
+    search = text_param(request, "unit_name", max_length=100)
+    if not search:
+        return HttpResponse("")
+    found = (
+        Unit.objects.filter(org=request.org, name__icontains=search)
+        .select_related("parent")
+        .order_by("name", "pk")[:UNIT_OPTIONS]
+    )
+    options = ((format_html('<option value="{}">', unit_label(u)),) for u in found)
+    return HttpResponse(format_html_join("\n", "{}", options))
 
 
 @require_GET

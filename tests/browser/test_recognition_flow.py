@@ -77,6 +77,19 @@ def test_a_member_gives_kudos_for_a_goal_and_a_value(transactional_db, cast, new
     audit.check(page)
     page.screenshot(path=str(_shots() / "recognition-feed-390.png"), full_page=True)
 
+    # Bob filters by Carol's unit: the box suggests units as he types.
+    page.get_by_label("Unit").press_sequentially("Platf")
+    expect(page.locator("#unit-options option")).to_have_attribute(
+        "value", "Platform (in Engineering)"
+    )
+    page.get_by_label("Unit").fill("Platform (in Engineering)")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"unit_name=Platform"))
+    expect(page.locator(".kudos-list > li").first).to_contain_text(MESSAGE)
+    expect(page.get_by_label("Unit")).to_have_value("Platform (in Engineering)")
+    assert sideways(page) == []
+    audit.check(page)
+
     with tenant_context(cast.org.pk):
         kudos = Recognition.objects.get(org=cast.org)
 
