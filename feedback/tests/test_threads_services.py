@@ -592,7 +592,7 @@ def test_a_check_in_id_that_is_not_a_number_is_404_even_beside_check_in_1(cast, 
     made = CheckInFactory(key_result=kr)
     with tenant_context(cast.org.pk):
         if made.pk != 1:  # ids are not reused on PostgreSQL: give it id 1
-            CheckIn.objects.filter(pk=made.pk).update(pk=1)
+            CheckIn.objects.filter(pk=made.pk).update(id=1)
         assert CheckIn.objects.get(pk=1).goal_id == goal.pk
     with tenant_context(cast.org.pk), pytest.raises(Http404):
         threads.get_checkin(goal, None)
