@@ -154,3 +154,123 @@ def test_feedback_notifications_hold_no_text_the_giver_could_still_correct(cast)
         (cast.manager.pk, "Carol Member (Acme) answered your request for feedback on "
          f"Bob Member (Acme). {services.OPEN_TO_READ}", ""),
     ]  # fmt: skip
+
+
+# --- Exact limits and the checks nothing else reaches (pinned by scripts/mutation.py) ---
+
+
+def test_feedback_of_exactly_5000_characters_is_kept(cast):
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="x" * 5000
+        )
+    assert len(feedback.body) == 5000
+
+
+def test_a_refused_recipient_is_the_only_message(cast):
+    """No second, confusing message about the goal when the recipient is already wrong."""
+    ours = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    refused(cast, "recipient", services.NOT_A_COLLEAGUE, recipient=cast.other_member,
+            body="Hi", goal=ours)  # fmt: skip
+    with tenant_context(cast.org.pk), pytest.raises(ValidationError) as error:
+        services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.other_member, body="Hi", goal=ours
+        )
+    assert set(error.value.message_dict) == {"recipient"}
+
+
+def test_feedback_about_a_check_in_must_be_on_one_of_the_recipients_goals(cast):
+    from tests.factories import CheckInFactory
+
+    theirs = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    others = GoalFactory(owner=cast.manager, status=GoalStatus.APPROVED)
+    with tenant_context(cast.org.pk):
+        on_theirs = CheckInFactory(key_result=theirs.key_results.get(), author=cast.member)
+        on_others = CheckInFactory(key_result=others.key_results.get(), author=cast.manager)
+    refused(cast, "checkin", services.CHECKIN_NOT_THEIRS, recipient=cast.member, body="Hi",
+            checkin=on_others)  # fmt: skip
+    with tenant_context(cast.org.pk):
+        feedback = services.give_feedback(
+            actor=Actor(cast.member2), recipient=cast.member, body="Nice", checkin=on_theirs
+        )
+    assert feedback.checkin_id == on_theirs.pk
+
+
+def test_only_the_person_asked_answers_a_request(cast):
+    with tenant_context(cast.org.pk):
+        (request,) = services.request_feedback(actor=Actor(cast.member), asked=[cast.member2])
+        with pytest.raises(ValidationError) as error:
+            services.give_feedback(
+                actor=Actor(cast.manager), recipient=cast.member, body="Hi", request=request
+            )
+        request.refresh_from_db()
+    assert error.value.message_dict["request"] == [services.REQUEST_CLOSED]
+    assert request.status == FeedbackRequest.Status.OPEN
+    assert count(cast.org) == (0, 1)
+
+
+def test_asking_twenty_colleagues_is_the_limit(cast):
+    from tests.factories import MembershipFactory
+
+    with tenant_context(cast.org.pk):
+        people = [MembershipFactory(org=cast.org) for _ in range(21)]
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(actor=Actor(cast.member), asked=people)
+        assert error.value.message_dict["asked"] == ["Ask at most 20 colleagues at a time."]
+        assert len(services.request_feedback(actor=Actor(cast.member), asked=people[:20])) == 20
+
+
+def test_a_request_about_a_goal_must_be_about_one_of_their_goals(cast):
+    mine = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    bobs = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED)
+    with tenant_context(cast.org.pk):
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(actor=Actor(cast.member2), asked=[cast.admin], goal=bobs)
+        assert error.value.message_dict["goal"] == [services.GOAL_NOT_THEIRS]
+        (request,) = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.member2], goal=mine
+        )
+        (for_report,) = services.request_feedback(
+            actor=Actor(cast.manager), about=cast.member, asked=[cast.member2], goal=bobs
+        )
+    assert (request.goal_id, for_report.goal_id) == (mine.pk, bobs.pk)
+
+
+def test_the_prompt_is_kept_cleaned_and_at_most_1000_characters(cast):
+    with tenant_context(cast.org.pk):
+        (request,) = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.member2], prompt=" How was\x00 the demo? "
+        )
+        assert request.prompt == "How was the demo?"
+        (long,) = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.admin], prompt="p" * 1000
+        )
+        assert len(long.prompt) == 1000
+        with pytest.raises(ValidationError) as error:
+            services.request_feedback(
+                actor=Actor(cast.member), asked=[cast.manager], prompt="p" * 1001
+            )
+    assert error.value.message_dict["prompt"] == ["Keep the prompt under 1,000 characters."]
+
+
+def test_a_request_may_be_due_today(cast):
+    with tenant_context(cast.org.pk):
+        (request,) = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.member2], due_date=timezone.localdate()
+        )
+    assert request.due_date == timezone.localdate()
+
+
+def test_a_decline_reason_is_at_most_500_characters(cast):
+    with tenant_context(cast.org.pk):
+        first, second = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.member2, cast.admin]
+        )
+        with pytest.raises(ValidationError) as error:
+            services.decline_request(actor=Actor(cast.member2), request=first, reason="r" * 501)
+        first.refresh_from_db()
+        assert first.status == FeedbackRequest.Status.OPEN
+        services.decline_request(actor=Actor(cast.admin), request=second, reason="r" * 500)
+        second.refresh_from_db()
+    assert error.value.message_dict["reason"] == ["Keep the reason under 500 characters."]
+    assert (second.status, len(second.decline_reason)) == ("declined", 500)

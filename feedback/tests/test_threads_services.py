@@ -560,3 +560,115 @@ def test_twenty_mentions_are_fine(cast, goal):
         cast, "mentions", threads.MENTION_TOO_MANY, goal=goal,
         mentions=[p.pk for p in people] + [cast.member2.pk],
     )  # fmt: skip
+
+
+# --- Exact edges (pinned by mutation testing: scripts/mutation.py) ---------------------
+
+
+def test_the_edit_window_is_fifteen_minutes_to_the_microsecond(cast, goal):
+    comment = post(cast, cast.member, goal, body="Edge")
+    actor = Actor(cast.member)
+    edge = comment.created_at + timedelta(minutes=15)
+    assert threads.may_edit(actor, comment, now=edge)
+    assert not threads.may_edit(actor, comment, now=edge + timedelta(microseconds=1))
+    with tenant_context(cast.org.pk):
+        entry = threads.entry_for(actor, comment, "acme", now=edge)
+    assert entry.can_edit and entry.removed_by == ""  # a live comment names no remover
+
+
+def test_a_comment_removed_by_its_author_names_no_remover(cast, goal):
+    comment = post(cast, cast.member, goal, body="Mine to remove")
+    remove(cast, cast.member, comment)
+    [entry] = page(cast, cast.admin, goal).entries
+    assert entry.removed_by == "" and not entry.can_remove
+
+
+def test_a_quote_keeps_three_hundred_characters(cast, goal):
+    post(cast, cast.manager, goal, body="a" * 300)
+    assert notes(cast)[0].data["quote"] == "a" * 300  # exactly 300: quoted whole
+    post(cast, cast.manager, goal, body="b" * 301)
+    assert notes(cast)[-1].data["quote"] == "b" * 299 + "…"  # 300 characters with the ellipsis
+
+
+def test_twenty_mentions_is_the_limit_and_the_message_says_so(cast, goal):
+    from tests.factories import MembershipFactory
+
+    people = [MembershipFactory(org=cast.org) for _ in range(21)]
+    refused(
+        cast, "mentions", "Mention at most 20 colleagues in one comment.", goal=goal,
+        mentions=[p.pk for p in people],
+    )  # fmt: skip
+    comment = post(cast, cast.manager, goal, body="Team", mentions=[p.pk for p in people[:20]])
+    with tenant_context(cast.org.pk):
+        assert comment.mentions.count() == 20
+
+
+def test_an_id_too_big_for_the_database_is_a_message_not_a_crash(cast, goal):
+    refused(cast, "mentions", threads.MENTION_OUTSIDE, goal=goal, mentions=[2**63])
+    refused(cast, "mentions", threads.MENTION_OUTSIDE, goal=goal, mentions=[0])
+
+
+def test_exactly_twenty_comments_fit_on_one_page_with_no_earlier_link(cast, goal):
+    for i in range(20):
+        post(cast, cast.manager, goal, body=f"Comment {i}")
+    first = page(cast, cast.member, goal)
+    assert len(first.entries) == 20 and first.next_offset is None
+    post(cast, cast.manager, goal, body="Comment 20")
+    assert page(cast, cast.member, goal).next_offset == 20
+
+
+def test_an_offset_past_any_thread_is_clamped_and_shows_nothing(cast, goal):
+    post(cast, cast.manager, goal, body="Only one")
+    far = page(cast, cast.member, goal, offset=10**12)
+    assert (far.offset, far.entries, far.next_offset) == (100_000, [], None)
+    assert page(cast, cast.member, goal, offset=-5).offset == 0
+
+
+def test_a_comment_made_at_the_instant_of_an_approval_comment_follows_it(cast):
+    draft = GoalFactory(owner=cast.member, title="Write the guide")
+    with tenant_context(cast.org.pk):
+        draft = goal_services.goal_submit(actor=Actor(cast.member), goal=draft)
+        goal_services.goal_request_changes(
+            actor=Actor(cast.manager), goal=draft, comment="Add a target"
+        )
+        event = draft.events.exclude(comment="").get()
+    comment = post(cast, cast.member, draft, body="Added")
+    with tenant_context(cast.org.pk):
+        Comment.objects.filter(pk=comment.pk).update(created_at=event.created_at)
+    entries = page(cast, cast.member, draft).entries
+    assert [e.headline or e.comment.body for e in entries] == [
+        "Changes requested by Mallory Manager (Acme)",
+        "Added",
+    ]
+
+
+def number_one(model, cast, make):
+    """The row with id 1 (a placeholder id must never match it), made if missing."""
+    with tenant_context(cast.org.pk):
+        row = model.objects.filter(pk=1).first() or make(pk=1)
+    assert row.org_id == cast.org.pk
+    return row
+
+
+def test_the_member_with_id_1_may_be_mentioned(cast, goal):
+    from orgs.models import Membership
+    from tests.factories import MembershipFactory
+
+    first = number_one(Membership, cast, lambda pk: MembershipFactory(org=cast.org, pk=pk))
+    comment = post(cast, cast.manager, goal, body="Thanks", mentions=[first.pk])
+    with tenant_context(cast.org.pk):
+        assert list(comment.mentions.values_list("person_id", flat=True)) == [1]
+
+
+def test_a_check_in_id_that_is_not_a_number_is_404_even_beside_check_in_1(cast, goal):
+    from goals.models import CheckIn
+
+    with tenant_context(cast.org.pk):
+        kr = goal.key_results.get()
+    made = CheckInFactory(key_result=kr)
+    with tenant_context(cast.org.pk):
+        if made.pk != 1:  # ids are not reused on PostgreSQL: give it id 1
+            CheckIn.objects.filter(pk=made.pk).update(id=1)
+        assert CheckIn.objects.get(pk=1).goal_id == goal.pk
+    with tenant_context(cast.org.pk), pytest.raises(Http404):
+        threads.get_checkin(goal, None)

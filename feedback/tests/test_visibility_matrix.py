@@ -81,3 +81,21 @@ def test_nobody_gives_feedback_to_themselves(cast):
 
     with tenant_context(cast.org.pk), pytest.raises(IntegrityError), transaction.atomic():
         Feedback.objects.create(org=cast.org, giver=cast.member, recipient=cast.member, body="me")
+
+
+def test_someone_with_no_reports_reads_no_managers_feedback_about_member_1(cast):
+    """The empty-subtree placeholder id never matches a real recipient (here id 1)."""
+    from orgs.models import Membership
+
+    with tenant_context(cast.org.pk):
+        first = Membership.objects.filter(pk=1).first() or MembershipFactory(org=cast.org, pk=1)
+        assert first.org_id == cast.org.pk
+        giver = cast.member2 if first.pk != cast.member2.pk else cast.member
+        viewer = MembershipFactory(org=cast.org, unit=cast.company)
+        item = Feedback.objects.create(
+            org=cast.org, giver=giver, recipient=first, body="Well led.", visibility=V.MANAGERS
+        )
+        actor = Actor(viewer)
+        assert not actor.subtree
+        assert not may_read(actor, item)
+        assert not readable_feedback(actor).filter(pk=item.pk).exists()

@@ -46,7 +46,11 @@ def test_the_comment_sits_on_top_of_the_goal_page_while_the_goal_is_with_its_own
     with tenant_context(cast.org.pk):
         services.goal_submit(actor=Actor(cast.member), goal=goal)
     page = login(cast.member).get(url(cast, "goals:goal_detail", goal.pk)).content.decode()
-    assert COMMENT not in page[: page.index('class="goal-layout"')]  # in the activity only
+    top = page[: page.index('class="goal-layout"')]
+    # The banner has gone; the comment stays in the goal's conversation (issue 9).
+    assert "Changes requested</strong> by" not in top
+    thread = top[top.index(f'id="thread-goal-{goal.pk}"') :]
+    assert COMMENT in thread
 
 
 def test_a_resubmitted_goal_shows_the_approver_what_changed_since_the_request(
