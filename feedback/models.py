@@ -50,6 +50,8 @@ class Feedback(TenantModel):
             models.Index(fields=["org", "recipient", "-created_at"], name="feedback_received"),
             models.Index(fields=["org", "giver", "-created_at"], name="feedback_given"),
             models.Index(fields=["org", "goal"], name="feedback_goal"),
+            # The API's newest-first list stops after a page instead of sorting them all.
+            models.Index(fields=["org", "-created_at", "-id"], name="feedback_newest"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from feedback.access import readable_feedback
 from feedback.models import Feedback, FeedbackRequest, FeedbackRevision
 from goals.access import Actor
-from goals.models import CheckIn, Cycle, Goal
+from goals.models import Cycle, Goal
 from orgs.models import Membership
 
 # "No feedback in 30 days": the signal on the team view and the feedback page.
@@ -35,11 +46,12 @@ def for_display(actor: Actor, qs: QuerySet[Feedback]) -> QuerySet[Feedback]:
     """``qs`` with ``edited`` and whether ``actor`` may see the goal (``goal_visible``) and
     the check-in's goal (``checkin_visible``): reading a feedback does not make its goal
     readable, so a private goal's title stays hidden ("a private goal"). Same one query."""
-    visible = actor.visible_goals()
+    # Conditions on the joined goal rows, not subqueries: a subquery over the visible
+    # goals (or their check-ins) is hashed whole, growing with the organisation.
     return _edited(qs).annotate(
-        goal_visible=Exists(visible.filter(pk=OuterRef("goal_id"))),
-        checkin_visible=Exists(
-            CheckIn.objects.filter(pk=OuterRef("checkin_id"), goal__in=visible.values("pk"))
+        goal_visible=ExpressionWrapper(actor.sees_goal_q("goal__"), output_field=BooleanField()),
+        checkin_visible=ExpressionWrapper(
+            actor.sees_goal_q("checkin__goal__"), output_field=BooleanField()
         ),
     )
 

@@ -80,8 +80,17 @@ class Actor:
         qs = Goal.objects.filter(org=self.member.org_id)
         if self.is_admin:
             return qs
-        return qs.filter(
-            Q(visibility="public") | Q(owner=self.member) | Q(owner__in=self.subtree or [0])
+        return qs.filter(self.sees_goal_q())
+
+    def sees_goal_q(self, path: str = "") -> Q:
+        """The goals this person may see, as a condition on the goal at ``path`` (e.g.
+        "goal__" from a row that names a goal): the one rule ``visible_goals`` filters by."""
+        if self.is_admin:
+            return Q(**{f"{path}pk__isnull": False})
+        return (
+            Q(**{f"{path}visibility": "public"})
+            | Q(**{f"{path}owner": self.member})
+            | Q(**{f"{path}owner__in": self.subtree or [0]})
         )
 
     def can_view(self, goal: Goal) -> bool:
