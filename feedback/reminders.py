@@ -53,7 +53,9 @@ def requests_waiting(org: Organization, today: date) -> dict[int, list[dict]]:
                 f"{request.about.display_name}"
             )
         if request.goal is not None:
-            label += f" (“{request.goal.title}”)"
+            # Only a public goal is named: the goal may have become private since.
+            public = request.goal.visibility == "public"
+            label += f" (“{request.goal.title}”)" if public else " (a private goal)"
         waiting[request.asked_id].append(
             {
                 "label": label,

@@ -94,16 +94,29 @@ def readable_on_goal(actor: Actor, goal: Goal) -> QuerySet[Feedback]:
 
 def waiting_for(actor: Actor) -> QuerySet[FeedbackRequest]:
     """Open requests asked of ``actor``, newest first."""
-    return FeedbackRequest.objects.filter(
-        org=actor.member.org_id, asked=actor.member, status=FeedbackRequest.Status.OPEN
-    ).select_related("requester__user", "about__user", "goal")
+    return _goal_visible(
+        actor,
+        FeedbackRequest.objects.filter(
+            org=actor.member.org_id, asked=actor.member, status=FeedbackRequest.Status.OPEN
+        ).select_related("requester__user", "about__user", "goal"),
+    )
 
 
 def sent_by(actor: Actor) -> QuerySet[FeedbackRequest]:
     """The requests ``actor`` made, with their status."""
-    return FeedbackRequest.objects.filter(
-        org=actor.member.org_id, requester=actor.member
-    ).select_related("asked__user", "about__user", "goal")
+    return _goal_visible(
+        actor,
+        FeedbackRequest.objects.filter(
+            org=actor.member.org_id, requester=actor.member
+        ).select_related("asked__user", "about__user", "goal"),
+    )
+
+
+def _goal_visible(actor: Actor, qs: QuerySet[FeedbackRequest]) -> QuerySet[FeedbackRequest]:
+    """Whether ``actor`` may see each request's goal (it may have become private since)."""
+    return qs.annotate(
+        goal_visible=ExpressionWrapper(actor.sees_goal_q("goal__"), output_field=BooleanField())
+    )
 
 
 def direct_reports(actor: Actor) -> QuerySet[Membership]:

@@ -359,6 +359,9 @@ def _request_page(request, feedback_request, can_answer, form, *, status=200, de
     context = {
         "nav": "feedback",
         "req": feedback_request,
+        # The goal may have become private since the request was made.
+        "goal_visible": feedback_request.goal is not None
+        and request_actor(request).can_view(feedback_request.goal),
         "can_answer": can_answer,
         "form": form,
         "decline_form": decline or DeclineForm(),

@@ -297,3 +297,25 @@ def test_a_request_names_only_a_goal_every_colleague_asked_can_see(cast, login):
             actor=Actor(cast.member), asked=[cast.admin, cast.manager], goal=private
         )
     assert len(made) == 2
+
+
+def test_a_goal_made_private_after_the_request_is_no_longer_named_to_the_colleague(
+    cast, goal, login
+):
+    """Bob asks Carol about his public goal "Ship", then makes it private: Carol's list,
+    the request page and the daily digest say "a private goal"; Bob still sees its title."""
+    with tenant_context(cast.org.pk):
+        [request] = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.member2], goal=goal
+        )
+        goal.visibility = "private"
+        goal.save(update_fields=["visibility"])
+    carol = login(cast.member2)
+    for page in (url(cast, "feedback_home"), url(cast, "request_detail", request.pk)):
+        html = carol.get(page).content.decode()
+        assert "a private goal" in html
+        assert "Ship" not in html
+    [item] = reminders.requests_waiting(cast.org, timezone.localdate())[cast.member2.pk]
+    assert item["label"] == "Bob Member (Acme) asks for feedback (a private goal)"
+    mine = login(cast.member).get(url(cast, "feedback_home")).content.decode()
+    assert "Ship" in mine and "a private goal" not in mine
