@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +36,7 @@ from feedback.models import Feedback, FeedbackRequest, FeedbackVisibility
 from goals.access import NOT_ALLOWED, Actor, get_goal, request_actor
 from goals.models import CheckIn, Goal
 from orgs.models import Membership
+from orgs.selectors import colleagues_matching
 
 PAGE_SIZE = 20
 GOAL_SHOWN = 5
@@ -243,13 +243,9 @@ def people_options(request: HttpRequest, org_slug: str) -> HttpResponse:
     search = search.replace("\x00", "").strip()[:100]
     if not search:
         return HttpResponse("")
-    found = (
-        Membership.objects.filter(org=request.org, is_active=True)
-        .exclude(pk=request.membership.pk)
-        .filter(Q(user__full_name__icontains=search) | Q(user__email__icontains=search))
-        .select_related("user")
-        .order_by("user__full_name", "user__email")[:PEOPLE_OPTIONS]
-    )
+    found = colleagues_matching(org=request.org, search=search).exclude(pk=request.membership.pk)[
+        :PEOPLE_OPTIONS
+    ]
     return HttpResponse(
         format_html_join(
             "\n",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from feedback.models import Comment
 from goals.access import Actor, get_goal, request_actor
 from goals.models import CheckIn, Goal
 from orgs.models import Membership
+from orgs.selectors import colleagues_matching
 
 POSTED = "Comment posted."
 EDITED = "Comment saved."
@@ -246,12 +246,7 @@ def mention_search(request: HttpRequest, org_slug: str) -> HttpResponse:
     search = text_param(request, "q", max_length=100)
     if not search:
         return HttpResponse("")
-    found = (
-        Membership.objects.filter(org=request.org, is_active=True)
-        .filter(Q(user__full_name__icontains=search) | Q(user__email__icontains=search))
-        .select_related("user")
-        .order_by("user__full_name", "user__email")[:MENTION_SUGGESTIONS]
-    )
+    found = colleagues_matching(org=request.org, search=search)[:MENTION_SUGGESTIONS]
     return HttpResponse(
         format_html_join(
             "\n",

@@ -169,6 +169,17 @@ def people(
     return qs.order_by("user__full_name", "user__email")
 
 
+def colleagues_matching(*, org: Organization, search: str) -> QuerySet[Membership]:
+    """Active people whose name or email contains ``search``, by name: what every person
+    picker suggests (slice it; the caller decides how many and whom to leave out)."""
+    return (
+        Membership.objects.filter(org=org, is_active=True)
+        .filter(Q(user__full_name__icontains=search) | Q(user__email__icontains=search))
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
 def manager_chain_ids(*, membership: Membership) -> set[int]:
     """The ids of ``membership`` and everyone above it in its reporting line: one recursive
     query (bounded, so a loop in the lines cannot hang it)."""

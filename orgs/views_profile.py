@@ -7,14 +7,13 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.params import text_param
-from orgs import services
+from orgs import selectors, services
 from orgs.models import Membership
 
 PEOPLE_SEARCH_LIMIT = 20
@@ -88,10 +87,5 @@ def people_search(request: HttpRequest, org_slug: str) -> HttpResponse:
     search = text_param(request, "q") or text_param(request, "manager")
     if not search:
         return HttpResponse("")
-    found = (
-        Membership.objects.filter(org=request.org, is_active=True)
-        .filter(Q(user__full_name__icontains=search) | Q(user__email__icontains=search))
-        .select_related("user")
-        .order_by("user__full_name", "user__email")[:PEOPLE_SEARCH_LIMIT]
-    )
+    found = selectors.colleagues_matching(org=request.org, search=search)[:PEOPLE_SEARCH_LIMIT]
     return HttpResponse(format_html_join("\n", "{}", ((_person_option(p),) for p in found)))
