@@ -439,3 +439,12 @@ def test_the_feedback_about_a_goal_reads_a_fixed_number_of_queries(
     with django_assert_num_queries(request_queries() + GOAL_PAGE_QUERIES):
         page = client.get(reverse("goals:goal_detail", args=[cast.org.slug, goal.pk]))
     assert page.content.decode().count('class="feedback-item') == min(size, 5)
+
+
+def test_the_people_list_and_the_home_page_lead_to_a_colleagues_page(cast, login):
+    colleague = reverse("feedback:person", args=[cast.org.slug, cast.member.pk])
+    people = login(cast.member2).get(reverse("orgs:people", args=[cast.org.slug]))
+    assert f'href="{colleague}"' in people.content.decode()
+    # Bob reports to Mallory: her home page lists him, linked.
+    home = login(cast.manager).get(reverse("orgs:org_home", args=[cast.org.slug]))
+    assert f'href="{colleague}">{cast.member.display_name}</a>' in home.content.decode()
