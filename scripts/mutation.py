@@ -118,6 +118,7 @@ MODULES: dict[str, Target] = {
     "feedback/services.py": Target(
         ["feedback/tests/test_services.py", "feedback/tests/test_visibility_matrix.py"]
     ),
+    "feedback/recognition.py": Target(["feedback/tests/test_recognition_services.py"]),
 }
 # Surviving mutants a person has judged equivalent (no user, test or caller can tell the
 # difference), keyed as the driver prints them: "module:line  description". The driver
