@@ -545,3 +545,30 @@ def test_the_org_home_shows_the_five_most_recognised_values(cast):
         ("Value 4", 2),
     ]
     assert home["count"] == 21
+
+
+def test_an_unknown_person_is_refused_even_beside_the_person_with_id_1(cast):
+    """Unknown recipients are kept apart from real ones while duplicates are dropped."""
+    from orgs.models import Membership
+    from tests.factories import MembershipFactory
+
+    people = [cast.admin, cast.manager, cast.member, cast.member2]
+    one = next((p for p in people if p.pk == 1), None)
+    if one is None:
+        fresh = MembershipFactory(org=cast.org)
+        with tenant_context(cast.org.pk):
+            Membership.objects.filter(pk=fresh.pk).update(id=1)
+            one = Membership.objects.get(pk=1)
+    giver = cast.member2 if one.pk != cast.member2.pk else cast.member
+    refused(giver, "recipients", rec.NOT_A_COLLEAGUE, [None, one])
+
+
+def test_an_unknown_goal_is_refused_even_beside_the_goal_with_id_1(cast):
+    from goals.models import Goal
+
+    goal = GoalFactory(owner=cast.member2, status="active")
+    if goal.pk != 1:
+        with tenant_context(cast.org.pk):
+            Goal.objects.filter(pk=goal.pk).update(id=1)
+            goal = Goal.objects.get(pk=1)
+    refused(cast.member, "goals", rec.GOAL_NOT_THEIRS, [cast.member2], goals=[None, goal])
