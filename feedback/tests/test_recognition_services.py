@@ -564,11 +564,18 @@ def test_an_unknown_person_is_refused_even_beside_the_person_with_id_1(cast):
 
 
 def test_an_unknown_goal_is_refused_even_beside_the_goal_with_id_1(cast):
-    from goals.models import Goal
+    from goals.models import Goal, GoalStatus
 
-    goal = GoalFactory(owner=cast.member2, status="active")
-    if goal.pk != 1:
-        with tenant_context(cast.org.pk):
-            Goal.objects.filter(pk=goal.pk).update(id=1)
-            goal = Goal.objects.get(pk=1)
+    cycle = CycleFactory(org=cast.org)
+    with tenant_context(cast.org.pk):
+        assert not Goal.objects.filter(pk=1).exists()
+        goal = Goal.objects.create(
+            id=1,
+            org=cast.org,
+            cycle=cycle,
+            owner=cast.member2,
+            title="Ship the API",
+            status=GoalStatus.APPROVED,
+            due_date=cycle.end,
+        )
     refused(cast.member, "goals", rec.GOAL_NOT_THEIRS, [cast.member2], goals=[None, goal])
