@@ -118,6 +118,7 @@ MODULES: dict[str, Target] = {
     "feedback/services.py": Target(
         ["feedback/tests/test_services.py", "feedback/tests/test_visibility_matrix.py"]
     ),
+    "feedback/recognition.py": Target(["feedback/tests/test_recognition_services.py"]),
 }
 # Surviving mutants a person has judged equivalent (no user, test or caller can tell the
 # difference), keyed as the driver prints them: "module:line  description". The driver
@@ -131,6 +132,22 @@ EQUIVALENT: dict[str, str] = {
     "feedback/threads.py:471  1 -> 1 + 1": (
         "thread_page fetches offset + THREAD_PAGE + 2 rows instead of + 1: one more row read,"
         " the page and next_offset only need to know there is at least one more"
+    ),
+    "feedback/recognition.py:411  1 -> 1 + 1": (
+        "feed_page fetches size + 2 rows instead of size + 1: one more row read, the page and"
+        " the next cursor only need to know there is at least one more"
+    ),
+    "feedback/recognition.py:99  LtE -> Lt": (
+        "the skin-tone range U+1F3FB..U+1F3FF in is_one_emoji: those five are category Sk,"
+        ' already allowed by `category in ("Mn", "Me", "Sk")`, so narrowing the range'
+        " changes nothing"
+    ),
+    "feedback/recognition.py:99  127995 -> 127995 + 1": (
+        "U+1F3FB (light skin tone) is category Sk: allowed whether or not the range holds it"
+    ),
+    "feedback/recognition.py:99  127999 -> 127999 + 1": (
+        "the range reaching U+1F400 (rat, category So) is never tested: a So character is"
+        " handled by the branch above before this one"
     ),
 }
 PG_VARIABLES = ("DATABASE_URL", "DATABASE_APP_ROLE", "REDIS_URL", "CAIRN_TEST_DB_NAME")

@@ -370,3 +370,212 @@ def test_the_cycles_last_day_counts_in_the_organisations_time_zone(cast):
         assert rec.kudos_counts(org=cast.org, cycle=cycle, people=[cast.member.pk]) == {
             cast.member.pk: 1
         }
+
+
+# --- Exact limits and edges (pinned by mutation testing) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "emoji",
+    [
+        "👨‍❤️‍💋‍👨",  # eight code points: the longest accepted
+        "🇦🇨",  # the first regional indicator
+        "🇿🇦",  # the last regional indicator
+        "🈀",  # the symbol just after the regional indicators
+    ],
+)
+def test_these_single_emoji_are_accepted(emoji):
+    assert rec.is_one_emoji(emoji)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "👨‍❤️‍💋‍👨\ufe0f",  # nine code points
+        "🚀^",  # an ASCII character after an emoji
+        "中",  # a letter, not a symbol
+        "🚀中",  # a letter after an emoji
+        "🇫",  # half a flag
+        "🇫🇷🚀",  # a flag and an emoji
+    ],
+)
+def test_these_are_not_one_emoji(text):
+    assert not rec.is_one_emoji(text)
+
+
+def test_a_value_name_of_60_characters_and_a_description_of_300_are_accepted(cast):
+    value = create_value(cast.admin, name="n" * 60, description="d" * 300)
+    assert (len(value.name), len(value.description)) == (60, 300)
+
+
+def test_a_value_keeps_its_own_name_when_edited(cast):
+    value = make_value(cast.org)
+    with tenant_context(cast.org.pk):
+        rec.value_update(actor=Actor(cast.admin), value=value, name="Customers First")
+        assert CompanyValue.objects.get(pk=value.pk).name == "Customers First"
+
+
+def test_a_value_moves_down_and_the_last_stays_last(cast):
+    first = create_value(cast.admin, name="Ownership")
+    second = create_value(cast.admin, name="Customers first")
+    third = create_value(cast.admin, name="Candour")
+    with tenant_context(cast.org.pk):
+        rec.value_move(actor=Actor(cast.admin), value=first, up=False)
+        assert list(rec.values_of(cast.org)) == [second, first, third]
+        rec.value_move(actor=Actor(cast.admin), value=third, up=False)  # already last
+        assert list(rec.values_of(cast.org)) == [second, first, third]
+
+
+def test_another_organisations_value_or_kudos_is_not_found(cast):
+    from django.http import Http404
+
+    value = make_value(cast.other_org)
+    kudos = give(cast.other_admin, [cast.other_member])
+    with tenant_context(cast.org.pk):
+        with pytest.raises(Http404):
+            rec.get_value(Actor(cast.admin), value.pk)
+        with pytest.raises(Http404):
+            rec.get_recognition(Actor(cast.admin), kudos.pk)
+    with tenant_context(cast.other_org.pk):
+        assert rec.get_value(Actor(cast.other_admin), value.pk) == value
+        assert rec.get_recognition(Actor(cast.other_admin), kudos.pk) == kudos
+
+
+def test_the_feed_narrows_by_unit_below_it_by_person_and_by_value(cast):
+    value = make_value(cast.org)
+    to_bob = give(cast.admin, [cast.member], value=value)
+    to_mallory = give(cast.admin, [cast.manager])
+    to_alice = give(cast.manager, [cast.admin])
+
+    def shown(**filters):
+        with tenant_context(cast.org.pk):
+            found = rec.feed(org=cast.org, filters=rec.Filters(**filters) if filters else None)
+            return list(found)
+
+    assert shown() == [to_alice, to_mallory, to_bob]
+    assert shown(unit=cast.engineering) == [to_mallory, to_bob]
+    assert shown(unit=cast.platform) == [to_bob]
+    assert shown(person=cast.manager) == [to_mallory]
+    assert shown(value=value) == [to_bob]
+
+
+def test_a_cursor_gives_back_the_kudos_time_and_id(cast):
+    kudos = give(cast.manager, [cast.member])
+    assert rec.parse_cursor(rec.cursor_of(kudos)) == (kudos.created_at, kudos.pk)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "x-1",
+        "1-x",
+        "1",
+        "-1",
+        "1-",
+        "١٢-1",
+        "1-١٢",
+        "1" + "0" * 17 + "-1",
+        "1-1" + "0" * 18,
+    ],
+)
+def test_what_is_no_cursor(raw):
+    assert rec.parse_cursor(raw) is None
+
+
+def test_the_longest_cursor_parts_are_read():
+    assert rec.parse_cursor("9" * 17 + "-" + "9" * 18) is not None
+
+
+def test_feed_pages_follow_the_cursor_to_the_end_with_ties_in_time(cast):
+    made = [give(cast.manager, [cast.member], message=f"Kudos {i}") for i in range(5)]
+    same = timezone.now() - timedelta(hours=1)
+    for kudos in made:
+        at(kudos, same)
+    with tenant_context(cast.org.pk):
+        qs = rec.feed(org=cast.org)
+        first, cursor = rec.feed_page(qs, after=None, size=2)
+        second, cursor2 = rec.feed_page(qs, after=rec.parse_cursor(cursor), size=2)
+        third, end = rec.feed_page(qs, after=rec.parse_cursor(cursor2), size=2)
+        exact, none = rec.feed_page(qs, after=None, size=5)
+    assert [k.pk for k in first + second + third] == [k.pk for k in reversed(made)]
+    assert end is None and none is None and len(exact) == 5
+
+
+def test_a_feed_page_holds_twenty_kudos(cast):
+    for i in range(rec.FEED_PAGE + 1):
+        give(cast.manager, [cast.member], message=f"Kudos {i}")
+    with tenant_context(cast.org.pk):
+        page, cursor = rec.feed_page(rec.feed(org=cast.org), after=None)
+    assert len(page) == 20 and cursor is not None
+
+
+def test_the_person_summary_shows_the_latest_three(cast):
+    cycle = CycleFactory(org=cast.org)
+    made = [give(cast.manager, [cast.member], message=f"Kudos {i}") for i in range(4)]
+    with tenant_context(cast.org.pk):
+        summary = rec.person_summary(org=cast.org, person=cast.member, cycle=cycle)
+        assert rec.person_summary(org=cast.org, person=None, cycle=cycle) is None
+    assert summary["count"] == 4
+    assert [k.pk for k in summary["latest"]] == [k.pk for k in reversed(made[1:])]
+
+
+def test_counts_without_a_cycle_or_without_people_are_empty(cast):
+    cycle = CycleFactory(org=cast.org)
+    give(cast.manager, [cast.member])
+    with tenant_context(cast.org.pk):
+        assert rec.kudos_counts(org=cast.org, cycle=None, people=[cast.member.pk]) == {}
+        assert rec.kudos_counts(org=cast.org, cycle=cycle, people=[]) == {}
+
+
+def test_the_org_home_shows_the_five_most_recognised_values(cast):
+    CycleFactory(org=cast.org)
+    for i in range(6):
+        value = make_value(cast.org, name=f"Value {i}")
+        for _ in range(6 - i):
+            give(cast.manager, [cast.member], value=value)
+    with tenant_context(cast.org.pk):
+        home = rec.org_summary(org=cast.org)
+    assert [(v["name"], v["n"]) for v in home["top_values"]] == [
+        ("Value 0", 6),
+        ("Value 1", 5),
+        ("Value 2", 4),
+        ("Value 3", 3),
+        ("Value 4", 2),
+    ]
+    assert home["count"] == 21
+
+
+def test_an_unknown_person_is_refused_even_beside_the_person_with_id_1(cast):
+    """Unknown recipients are kept apart from real ones while duplicates are dropped."""
+    from orgs.models import Membership
+    from tests.factories import MembershipFactory
+
+    people = [cast.admin, cast.manager, cast.member, cast.member2]
+    one = next((p for p in people if p.pk == 1), None)
+    if one is None:
+        fresh = MembershipFactory(org=cast.org)
+        with tenant_context(cast.org.pk):
+            Membership.objects.filter(pk=fresh.pk).update(id=1)
+            one = Membership.objects.get(pk=1)
+    giver = cast.member2 if one.pk != cast.member2.pk else cast.member
+    refused(giver, "recipients", rec.NOT_A_COLLEAGUE, [None, one])
+
+
+def test_an_unknown_goal_is_refused_even_beside_the_goal_with_id_1(cast):
+    from goals.models import Goal, GoalStatus
+
+    cycle = CycleFactory(org=cast.org)
+    with tenant_context(cast.org.pk):
+        assert not Goal.objects.filter(pk=1).exists()
+        goal = Goal.objects.create(
+            id=1,
+            org=cast.org,
+            cycle=cycle,
+            owner=cast.member2,
+            title="Ship the API",
+            status=GoalStatus.APPROVED,
+            due_date=cycle.end,
+        )
+    refused(cast.member, "goals", rec.GOAL_NOT_THEIRS, [cast.member2], goals=[None, goal])
