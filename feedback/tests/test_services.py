@@ -274,3 +274,49 @@ def test_a_decline_reason_is_at_most_500_characters(cast):
         second.refresh_from_db()
     assert error.value.message_dict["reason"] == ["Keep the reason under 500 characters."]
     assert (second.status, len(second.decline_reason)) == ("declined", 500)
+
+
+# --- Requests: what the person asked reads, and the checks only the service makes -----
+
+
+def test_the_request_notification_names_the_report_and_quotes_300_characters(cast):
+    prompt = "p" * 299 + "qr"  # 301 characters: the quote keeps 299 and an ellipsis
+    with tenant_context(cast.org.pk):
+        services.request_feedback(
+            actor=Actor(cast.manager), asked=[cast.member2], about=cast.member, prompt=prompt
+        )
+        [note] = Notification.objects.filter(kind=Kind.FEEDBACK_REQUESTED)
+    assert (
+        note.data["title"] == "Mallory Manager (Acme) asks for your feedback on Bob Member (Acme)"
+    )
+    assert note.data["quote"] == "p" * 299 + "…"
+    with tenant_context(cast.org.pk):
+        Notification.objects.all().delete()
+        services.request_feedback(actor=Actor(cast.member), asked=[cast.member2], prompt="p" * 300)
+        [note] = Notification.objects.filter(kind=Kind.FEEDBACK_REQUESTED)
+    assert note.data["title"] == "Bob Member (Acme) asks for your feedback"
+    assert note.data["quote"] == "p" * 300
+
+
+def test_answering_a_request_without_a_recipient_is_refused_on_the_recipient(cast):
+    with tenant_context(cast.org.pk):
+        [request] = services.request_feedback(actor=Actor(cast.member), asked=[cast.member2])
+    refused(cast, "recipient", services.NOT_A_COLLEAGUE, recipient=None, body="Hi",
+            request=request)  # fmt: skip
+    with tenant_context(cast.org.pk):
+        request.refresh_from_db()
+    assert request.status == FeedbackRequest.Status.OPEN
+
+
+def test_a_request_may_not_name_a_goal_hidden_from_someone_asked(cast):
+    private = GoalFactory(owner=cast.member, status=GoalStatus.APPROVED, visibility="private")
+    with tenant_context(cast.org.pk), pytest.raises(ValidationError) as error:
+        services.request_feedback(actor=Actor(cast.member), asked=[cast.member2], goal=private)
+    assert error.value.message_dict == {"goal": [services.GOAL_HIDDEN_FROM_ASKED]}
+    with tenant_context(cast.org.pk):
+        assert FeedbackRequest.objects.count() == 0
+        # His manager may see it: asking her names it.
+        [made] = services.request_feedback(
+            actor=Actor(cast.member), asked=[cast.manager], goal=private
+        )
+    assert made.goal_id == private.pk
