@@ -159,25 +159,12 @@ class RequestForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    """The answer to a request: whom and which goal come from the request."""
+    """The answer to a request: whom and which goal come from the request; the text and who
+    may read it are asked as on the give form (the same fields)."""
 
-    body = forms.CharField(
-        label="Your feedback",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": MAX_BODY}),
-    )
-    visibility = forms.ChoiceField(
-        label="Who may read it",
-        choices=FeedbackVisibility.choices,
-        initial=FeedbackVisibility.MANAGERS,
-        widget=forms.RadioSelect,
-        required=False,
-        error_messages={"invalid_choice": services.VISIBILITY_UNKNOWN},
-    )
-
-    def clean_visibility(self) -> str:
-        return self.cleaned_data.get("visibility") or FeedbackVisibility.MANAGERS
+    body = GiveForm.declared_fields["body"]
+    visibility = GiveForm.declared_fields["visibility"]
+    clean_visibility = GiveForm.clean_visibility
 
 
 class CorrectForm(forms.Form):

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
 
 from feedback.access import may_read
 from feedback.models import (
@@ -25,7 +24,7 @@ from feedback.models import (
 from goals.access import NOT_ALLOWED, Actor
 from goals.models import CheckIn, Goal
 from notifications.models import Kind, Notification
-from notifications.services import notify
+from notifications.services import excerpt, notify
 from orgs.models import Membership
 
 TO_SELF = "Feedback is for a colleague: choose someone other than yourself."
@@ -49,16 +48,11 @@ ASK_ABOUT_SOMEONE_ELSE = "Ask colleagues other than the person the feedback is a
 ABOUT_INACTIVE = "Ask for feedback on an active colleague."
 GOAL_HIDDEN_FROM_ASKED = "Choose a goal the people you ask can see, or none."
 MAX_ASKED = 20
-QUOTE_LENGTH = 300
 
 
 def request_key(request: FeedbackRequest) -> str:
     """The dedupe key of the FEEDBACK_REQUESTED notification of ``request``."""
     return f"feedback-request:{request.pk}"
-
-
-def _quote(text: str) -> str:
-    return Truncator(text).chars(QUOTE_LENGTH)
 
 
 def _about_goal(goal: Goal | None) -> str:
@@ -312,7 +306,7 @@ def request_feedback(
             data={
                 "title": title,
                 "path": reverse("feedback:request_detail", args=[slug, request.pk]),
-                "quote": _quote(text),
+                "quote": excerpt(text),
             },
             dedupe_key=request_key(request),
         )

@@ -47,14 +47,13 @@ from feedback.models import MAX_COMMENT, Comment, CommentRevision, Mention
 from goals.access import Actor, get_goal
 from goals.models import CheckIn, EventKind, Goal, GoalEvent
 from notifications.models import Kind, Notification
-from notifications.services import notify
+from notifications.services import excerpt, notify
 from orgs.models import Membership, Organization
 
 EDIT_WINDOW = timedelta(minutes=15)
 THREAD_PAGE = 20  # entries shown; "Show earlier comments" loads the ones before
 THREAD_MAX_OFFSET = 100_000
 MAX_MENTIONS = 20
-QUOTE_LENGTH = 300
 
 BODY_EMPTY = "Write a comment."
 BODY_TOO_LONG = f"Keep comments under {MAX_COMMENT:,} characters."
@@ -175,10 +174,6 @@ def _check(actor: Actor, body, mentions) -> tuple[str, list[Membership]]:
     return text, people
 
 
-def _excerpt(text: str) -> str:
-    return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1].rstrip() + "…"
-
-
 def comment_path(comment: Comment, org_slug: str) -> str:
     """Where a comment is read: its goal's page, at the comment."""
     url = reverse("goals:goal_detail", args=[org_slug, comment.goal_id])
@@ -201,7 +196,7 @@ def _notify_mentions(
     data = {
         "title": f"{actor.member.display_name} mentioned you in a comment on “{goal.title}”",
         "path": comment_path(comment, _slug(goal)),
-        "quote": _excerpt(comment.body),
+        "quote": excerpt(comment.body),
     }
     for person in people:
         if person.pk == actor.member.pk:
@@ -249,7 +244,7 @@ def _notify_thread(actor: Actor, comment: Comment, goal: Goal, mentioned: set[in
     if not ids:
         return
     people = Membership.objects.filter(org=goal.org_id, pk__in=ids, is_active=True)
-    path, quote = comment_path(comment, _slug(goal)), _excerpt(comment.body)
+    path, quote = comment_path(comment, _slug(goal)), excerpt(comment.body)
     for person in people.select_related("user"):
         if not Actor(person).can_view(goal):
             continue  # lost sight of a goal made private since
@@ -360,7 +355,7 @@ def comment_edit(
         locked.body = text
         locked.edited_at = timezone.now()
         locked.save(update_fields=["body", "edited_at", "updated_at"])
-        _requote(locked, _excerpt(text))
+        _requote(locked, excerpt(text))
     _add_mentions(locked, new)
     locked.not_notified = _notify_mentions(actor, locked, locked.goal, new)
     return locked

@@ -27,6 +27,14 @@ def settings_for(*, membership: Membership) -> NotificationSettings:
     return found or NotificationSettings(org_id=membership.org_id, membership=membership)
 
 
+QUOTE_LENGTH = 300
+
+
+def excerpt(text: str) -> str:
+    """What a notification quotes of a text: at most QUOTE_LENGTH characters, "…" if cut."""
+    return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1].rstrip() + "…"
+
+
 def notify(
     *,
     org: Organization | int,

@@ -17,6 +17,7 @@ from goals import services as goal_services
 from goals.access import Actor, get_goal
 from goals.models import GoalStatus
 from notifications.models import EmailState, Kind, Notification, NotificationSettings
+from notifications.services import QUOTE_LENGTH, excerpt
 from tests.factories import CheckInFactory, GoalFactory
 
 
@@ -86,7 +87,7 @@ def test_the_owner_commenting_on_their_own_goal_notifies_nobody(cast, goal):
 def test_a_long_comment_is_quoted_as_an_excerpt(cast, goal):
     post(cast, cast.manager, goal, body="word " * 200)
     quote = notes(cast)[0].data["quote"]
-    assert len(quote) <= threads.QUOTE_LENGTH and quote.endswith("…")
+    assert len(quote) <= QUOTE_LENGTH and quote.endswith("…")
 
 
 def test_bad_comments_are_refused_with_a_message_and_nothing_saved(cast, goal):
@@ -414,7 +415,7 @@ def test_an_edit_rewrites_the_quote_of_every_notification_to_the_new_text(cast, 
     assert quotes(cast) == [(*t, "Right figures: 21%") for t in titles]
     long = "word " * 200
     edit(cast, cast.manager, comment, long, mentions=[cast.admin.pk, cast.member2.pk])
-    assert {q[3] for q in quotes(cast)} == {threads._excerpt(long.strip())}
+    assert {q[3] for q in quotes(cast)} == {excerpt(long.strip())}
     assert len(notes(cast, Kind.MENTION)) == 2  # Carol, newly mentioned, quotes it too
 
 
